@@ -1,0 +1,74 @@
+namespace Starling.Broker;
+
+/// <summary>Settings of the engine. Every limit here is documented in docs/configuration.md.</summary>
+public sealed class BrokerOptions
+{
+    /// <summary>
+    /// Largest packet accepted from a client, in bytes, fixed header included. The declared remaining length
+    /// is checked against it before any byte of the packet is buffered. Default 1 MiB.
+    /// </summary>
+    public int MaximumPacketSize { get; set; } = 1024 * 1024;
+
+    /// <summary>Seconds a new connection may take to send CONNECT before it is closed. Default 10.</summary>
+    public int ConnectTimeoutSeconds { get; set; } = 10;
+
+    /// <summary>
+    /// Unacknowledged QoS 1 and 2 messages the broker keeps in flight to one client; further messages wait
+    /// in the session queue. Default 32.
+    /// </summary>
+    public int MaximumInflightMessages { get; set; } = 32;
+
+    /// <summary>
+    /// Messages a session may hold queued beyond its in-flight window (while offline, or while the window is
+    /// full). When the queue is full: a new QoS 0 message is dropped; a new QoS 1 or 2 message evicts the
+    /// oldest queued QoS 0 message, or is dropped when there is none. Drops are counted. Default 1000.
+    /// </summary>
+    public int MaximumQueuedMessages { get; set; } = 1000;
+
+    /// <summary>Whether QoS 0 messages are queued for an offline persistent session. Default false, as mosquitto.</summary>
+    public bool QueueQoS0WhileOffline { get; set; }
+
+    /// <summary>
+    /// Bytes that may wait in one connection's send buffer. Past it, QoS 0 messages to that client are dropped
+    /// and QoS 1 and 2 messages wait in the session queue, so a slow reader never holds more. Default 4 MiB.
+    /// </summary>
+    public int MaximumSendBufferBytes { get; set; } = 4 * 1024 * 1024;
+
+    /// <summary>
+    /// Seconds a persistent (clean session = 0) 3.1/3.1.1 session is kept after its client disconnects;
+    /// 0 keeps it until the broker stops, which is what 3.1.1 prescribes. Default 0.
+    /// </summary>
+    public uint PersistentSessionExpirySeconds { get; set; }
+
+    /// <summary>Whether a 3.1.1 client may connect with an empty client id (and clean session), getting an assigned one. Default true.</summary>
+    public bool AllowEmptyClientId { get; set; } = true;
+
+    /// <summary>Longest client identifier accepted; longer ones get CONNACK 0x02 / 0x85. Default 65535.</summary>
+    public int MaximumClientIdLength { get; set; } = 65535;
+
+    /// <summary>Whether retained messages are stored. Default true.</summary>
+    public bool RetainAvailable { get; set; } = true;
+
+    /// <summary>Highest QoS granted to a subscription. Default 2.</summary>
+    public int MaximumQoS { get; set; } = 2;
+
+    /// <summary>Checks the values and throws naming the bad key.</summary>
+    public void Validate()
+    {
+        Require(MaximumPacketSize is >= 64 and <= 268_435_460, nameof(MaximumPacketSize), "must be between 64 and 268435460");
+        Require(ConnectTimeoutSeconds > 0, nameof(ConnectTimeoutSeconds), "must be positive");
+        Require(MaximumInflightMessages is > 0 and <= 65535, nameof(MaximumInflightMessages), "must be between 1 and 65535");
+        Require(MaximumQueuedMessages >= 0, nameof(MaximumQueuedMessages), "must not be negative");
+        Require(MaximumSendBufferBytes >= 1024, nameof(MaximumSendBufferBytes), "must be at least 1024");
+        Require(MaximumClientIdLength is > 0 and <= 65535, nameof(MaximumClientIdLength), "must be between 1 and 65535");
+        Require(MaximumQoS is >= 0 and <= 2, nameof(MaximumQoS), "must be 0, 1 or 2");
+    }
+
+    private static void Require(bool condition, string key, string message)
+    {
+        if (!condition)
+        {
+            throw new ArgumentException($"Starling:{key} {message}.", key);
+        }
+    }
+}

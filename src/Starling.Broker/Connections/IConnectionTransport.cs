@@ -1,0 +1,27 @@
+using System.Net;
+
+namespace Starling.Broker.Connections;
+
+/// <summary>
+/// What a transport (TCP, TLS, WebSocket, an in-memory pipe in tests) offers the engine. The transport
+/// pushes received bytes into <see cref="MqttConnection.ReceiveAsync"/> and reports the end of the
+/// connection with <see cref="MqttConnection.TransportClosedAsync"/>; the engine sends through
+/// <see cref="SendAsync"/>, one call at a time, and asks for the end with <see cref="Close"/>.
+/// </summary>
+public interface IConnectionTransport
+{
+    /// <summary>The peer's address.</summary>
+    EndPoint? RemoteEndPoint { get; }
+
+    /// <summary>The local address.</summary>
+    EndPoint? LocalEndPoint { get; }
+
+    /// <summary>The name of the listener that accepted the connection.</summary>
+    string ListenerName { get; }
+
+    /// <summary>Sends bytes. The engine never calls it again before the previous call completed.</summary>
+    ValueTask SendAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken);
+
+    /// <summary>Closes the network connection; pending receives and sends end. Safe to call more than once.</summary>
+    void Close();
+}

@@ -1,0 +1,181 @@
+using System.Buffers;
+using System.Text;
+using Starling.Broker.Diagnostics;
+using Starling.Broker.Hooks;
+using Starling.Broker.Routing;
+using Starling.Mqtt;
+using Starling.Mqtt.Packets;
+
+namespace Starling.Broker.Connections;
+
+/// <summary>PUBLISH from a client, and PUBREL that completes an incoming QoS 2 flow.</summary>
+public sealed partial class MqttConnection
+{
+    private async ValueTask HandlePublishAsync(MqttFixedHeader header, ReadOnlySequence<byte> body)
+    {
+        var view = MqttPacketReader.ReadPublish(header, body, _version);
+        _broker.Metrics.MessageReceived();
+        var session = _session!;
+        if ((int)view.QoS > _broker.Options.MaximumQoS)
+        {
+            // [MQTT-3.2.2-11] A QoS above the Maximum QoS we announced is a protocol error (0x9B).
+            throw new MqttProtocolException(MqttReasonCode.QoSNotSupported, "MQTT-3.2.2-11", "PUBLISH QoS exceeds the server's maximum.");
+        }
+
+        MqttProperties? properties = null;
+        if (_version == MqttProtocolVersion.V500 && !view.Properties.IsEmpty)
+        {
+            properties = MqttPacketReader.ReadProperties(view.Properties, MqttPacketType.Publish);
+            if (properties.TopicAlias is not null)
+            {
+                // We announce Topic Alias Maximum 0, so any alias is out of range [MQTT-3.3.2-9].
+                throw new MqttProtocolException(MqttReasonCode.TopicAliasInvalid, "MQTT-3.3.2-9", "Topic alias used but none allowed.");
+            }
+
+            if (properties.SubscriptionIdentifiers is not null)
+            {
+                throw new MqttProtocolException(MqttReasonCode.ProtocolError, "MQTT-3.3.4-6", "A client PUBLISH must not carry a Subscription Identifier.");
+            }
+        }
+
+        if (view.Topic.IsEmpty)
+        {
+            throw new MqttProtocolException(MqttReasonCode.TopicNameInvalid, "MQTT-4.7.3-1", "Topic name is empty.");
+        }
+
+        if (view.QoS == MqttQualityOfService.ExactlyOnce && !session.TryBeginIncomingQoS2(view.PacketId))
+        {
+            // [MQTT-4.3.3-10] A resend of a QoS 2 PUBLISH not yet released: acknowledge again, do not deliver again.
+            WritePacket(new PubRecPacket { PacketId = view.PacketId });
+            return;
+        }
+
+        byte[]? topicCopy = view.Topic.IsSingleSegment ? null : view.Topic.ToArray();
+        var reason = MqttReasonCode.Success;
+        string? reasonString = null;
+        if (_broker.Hooks.HasPublish)
+        {
+            var context = new PublishContext(_client!, new ApplicationMessageView(Encoding.UTF8.GetString(view.Topic), view.Payload.ToArray(), view.QoS, view.Retain, properties));
+            bool allowed;
+            try
+            {
+                allowed = await _broker.Hooks.PublishAsync(context, _broker.Stopping.Token).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                BrokerLog.HookFailed(_broker.Logger, ex, "OnPublish");
+                allowed = false;
+            }
+
+            if (context.CloseClient)
+            {
+                session.ReleaseIncomingQoS2(view.PacketId);
+                WriteDisconnectIfV5(context.RefusalReasonCode);
+                CloseConnection(CloseReason.Refused);
+                return;
+            }
+
+            if (!allowed)
+            {
+                // 3.1.1 acknowledges a refused PUBLISH as usual; 5.0 says why [MQTT-3.4.2-?].
+                reason = context.RefusalReasonCode;
+                reasonString = context.ReasonString;
+            }
+            else
+            {
+                Route(view, context.Message.Topic, context.Message.Payload, properties, topicCopy);
+            }
+        }
+        else
+        {
+            Route(view, topic: null, payload: null, properties, topicCopy);
+        }
+
+        Acknowledge(view, reason, reasonString);
+    }
+
+    /// <summary>
+    /// Matches the topic, and only when someone subscribes or the message is retained builds the shared
+    /// <see cref="ApplicationMessage"/> (one copy of the payload) and hands it on.
+    /// </summary>
+    private void Route(in MqttPublishView view, string? topic, ReadOnlyMemory<byte>? payload, MqttProperties? properties, byte[]? topicCopy)
+    {
+        ReadOnlySpan<byte> topicUtf8 = topicCopy ?? view.Topic.FirstSpan;
+        var matches = _broker.Router.Match(topicUtf8);
+        bool retain = view.Retain && _broker.Options.RetainAvailable;
+        if (matches.Count == 0 && !retain)
+        {
+            return;
+        }
+
+        var message = new ApplicationMessage(
+            topic ?? Encoding.UTF8.GetString(topicUtf8),
+            payload ?? view.Payload.ToArray(),
+            view.QoS,
+            view.Retain,
+            properties,
+            _client!.ClientId,
+            topicCopy ?? topicUtf8.ToArray());
+        if (retain)
+        {
+            StoreRetained(message);
+        }
+
+        _broker.Router.Dispatch(message, matches);
+    }
+
+    private void StoreRetained(ApplicationMessage message)
+    {
+        if (message.Payload.IsEmpty)
+        {
+            _broker.Retained.Remove(message.Topic); // [MQTT-3.3.1-10] an empty retained message deletes the topic's
+        }
+        else
+        {
+            _broker.Retained.Set(message); // [MQTT-3.3.1-5] replaces any previous one
+        }
+    }
+
+    private void Acknowledge(in MqttPublishView view, MqttReasonCode reason, string? reasonString)
+    {
+        var properties = ProblemProperties(reasonString);
+        switch (view.QoS)
+        {
+            case MqttQualityOfService.AtLeastOnce:
+                WritePacket(new PubAckPacket { PacketId = view.PacketId, ReasonCode = reason, Properties = properties }); // [MQTT-4.3.2-2]
+                break;
+            case MqttQualityOfService.ExactlyOnce:
+                if (reason.IsFailure())
+                {
+                    _session!.ReleaseIncomingQoS2(view.PacketId); // a failed PUBREC ends the flow [MQTT-4.3.3-?]
+                }
+
+                WritePacket(new PubRecPacket { PacketId = view.PacketId, ReasonCode = reason, Properties = properties }); // [MQTT-4.3.3-2]
+                break;
+        }
+    }
+
+    private void HandlePubRel(PubRelPacket packet)
+    {
+        bool known = _session!.ReleaseIncomingQoS2(packet.PacketId);
+
+        // [MQTT-4.3.3-11] Answer PUBREL with PUBCOMP, even for an id we do not hold (5.0 says so with 0x92).
+        WritePacket(new PubCompPacket { PacketId = packet.PacketId, ReasonCode = known ? MqttReasonCode.Success : MqttReasonCode.PacketIdentifierNotFound });
+    }
+
+    private MqttProperties? ProblemProperties(string? reasonString) =>
+        _version == MqttProtocolVersion.V500 && _requestProblemInformation && reasonString is not null
+            ? new MqttProperties { ReasonString = reasonString }
+            : null;
+
+    private void PublishWill(MqttWill will)
+    {
+        var message = new ApplicationMessage(will.Topic, will.Payload, will.QoS, will.Retain, will.Properties, _client?.ClientId);
+        if (will.Retain && _broker.Options.RetainAvailable)
+        {
+            StoreRetained(message);
+        }
+
+        _broker.Router.Publish(message);
+    }
+}

@@ -1,0 +1,219 @@
+using System.Buffers;
+using Starling.Broker.Hooks;
+using Starling.Broker.Sessions;
+using Starling.Mqtt;
+using Starling.Mqtt.Packets;
+
+namespace Starling.Broker.Connections;
+
+/// <summary>
+/// The send side: packets are encoded into one buffer under a small lock, and a single flush job hands the
+/// whole batch to the transport. While a send is under way, new packets pile up behind it and leave
+/// together in the next one: one send per batch, not per packet.
+/// </summary>
+public sealed partial class MqttConnection : IThreadPoolWorkItem
+{
+    private readonly Lock _sendGate = new();
+    private readonly SendBuffer _send = new();
+    private bool _flushing;
+    private bool _closeAfterFlush;
+    private int _sendingBytes;
+    private int _sendWindow = int.MaxValue;
+
+    /// <summary>How many QoS 1 and 2 messages may be in flight to this client.</summary>
+    internal int SendWindow => Math.Min(_sendWindow, _broker.Options.MaximumInflightMessages);
+
+    /// <summary>Whether the bytes waiting to go out reach the configured limit; a slow reader stops getting more.</summary>
+    internal bool IsSendBufferFull => _send.Length + Volatile.Read(ref _sendingBytes) >= _broker.Options.MaximumSendBufferBytes;
+
+    /// <summary>
+    /// Encodes a PUBLISH for this client. QoS 0 is refused (false) when the send buffer is full; QoS 1 and 2
+    /// are held to the in-flight window by the session, so they are always written.
+    /// </summary>
+    internal bool TryWritePublish(in OutgoingMessage message, ushort packetId, bool dup)
+    {
+        lock (_sendGate)
+        {
+            if (_state != StateConnected || (message.QoS == MqttQualityOfService.AtMostOnce && IsSendBufferFull))
+            {
+                return false;
+            }
+
+            var properties = _version == MqttProtocolVersion.V500 ? PublishProperties(message) : null;
+            MqttPacketWriter.WritePublish(_send, _version, message.Message.TopicUtf8, new ReadOnlySequence<byte>(message.Message.Payload), message.QoS, message.Retain, dup, packetId, properties);
+        }
+
+        ScheduleFlush();
+        return true;
+    }
+
+    internal void WritePubRel(ushort packetId, MqttReasonCode reasonCode) =>
+        WritePacket(new PubRelPacket { PacketId = packetId, ReasonCode = reasonCode });
+
+    internal void WritePacket(MqttPacket packet) => WritePacket(packet, _version);
+
+    private void WritePacket(MqttPacket packet, MqttProtocolVersion version)
+    {
+        lock (_sendGate)
+        {
+            if (_state >= StateClosing)
+            {
+                return;
+            }
+
+            MqttPacketWriter.Write(packet, version, _send);
+        }
+
+        ScheduleFlush();
+    }
+
+    private void WriteDisconnectIfV5(MqttReasonCode reasonCode)
+    {
+        if (_version == MqttProtocolVersion.V500 && _state == StateConnected)
+        {
+            WritePacket(new DisconnectPacket { ReasonCode = reasonCode });
+        }
+    }
+
+    /// <summary>
+    /// Starts closing: nothing more is read or queued, what is already in the send buffer still goes out
+    /// (a CONNACK refusal, a DISCONNECT with its reason), then the transport is closed.
+    /// </summary>
+    internal void CloseConnection(CloseReason reason)
+    {
+        bool closeNow;
+        lock (_sendGate)
+        {
+            if (_state >= StateClosing)
+            {
+                return;
+            }
+
+            _state = StateClosing;
+            _closeReason = reason;
+            _closeAfterFlush = true;
+            closeNow = !_flushing && _send.IsEmpty;
+        }
+
+        if (closeNow)
+        {
+            _transport.Close();
+            return;
+        }
+
+        ScheduleFlush();
+        _ = ForceCloseAsync();
+    }
+
+    /// <inheritdoc />
+    void IThreadPoolWorkItem.Execute() => _ = FlushAsync();
+
+    private async Task ForceCloseAsync()
+    {
+        // A peer that stops reading must not keep a closing connection alive.
+        await Task.Delay(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
+        _transport.Close();
+    }
+
+    private void ScheduleFlush()
+    {
+        lock (_sendGate)
+        {
+            if (_flushing || _send.IsEmpty)
+            {
+                return;
+            }
+
+            _flushing = true;
+        }
+
+        // The flush runs on the thread pool, so the thread that encoded the packet (often another client's
+        // receive loop fanning out) goes on at once, and packets written meanwhile join the same send.
+        ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+    }
+
+    private async Task FlushAsync()
+    {
+        try
+        {
+            while (true)
+            {
+                byte[]? buffer;
+                int length;
+                lock (_sendGate)
+                {
+                    (buffer, length) = _send.Take();
+                    if (buffer is null)
+                    {
+                        _flushing = false;
+                        _sendingBytes = 0;
+                        if (_closeAfterFlush)
+                        {
+                            break;
+                        }
+
+                        return;
+                    }
+
+                    _sendingBytes = length;
+                }
+
+                try
+                {
+                    await _transport.SendAsync(buffer.AsMemory(0, length), CancellationToken.None).ConfigureAwait(false);
+                }
+                finally
+                {
+                    SendBuffer.Release(buffer);
+                }
+
+                Volatile.Write(ref _sendingBytes, 0);
+
+                // Room in the send buffer again: let the session move queued messages into it.
+                _session?.Pump();
+            }
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            lock (_sendGate)
+            {
+                _flushing = false;
+                _send.Clear();
+            }
+        }
+
+        _transport.Close();
+    }
+
+    private void ClearSendBuffer()
+    {
+        lock (_sendGate)
+        {
+            if (!_flushing)
+            {
+                _send.Clear();
+            }
+        }
+    }
+
+    private static MqttProperties? PublishProperties(in OutgoingMessage message)
+    {
+        var source = message.Message.Properties;
+        if (source is null && message.SubscriptionIds is null)
+        {
+            return null;
+        }
+
+        var properties = source?.Clone() ?? new MqttProperties();
+        properties.TopicAlias = null;
+        properties.SubscriptionIdentifiers = message.SubscriptionIds is null ? null : [.. message.SubscriptionIds];
+        if (properties.MessageExpiryInterval is { } expiry)
+        {
+            // [MQTT-3.3.2-6] Forward the interval that remains.
+            long elapsed = (Environment.TickCount64 - message.Message.CreatedAt) / 1000;
+            properties.MessageExpiryInterval = (uint)Math.Max(0, expiry - elapsed);
+        }
+
+        return properties;
+    }
+}

@@ -1,0 +1,175 @@
+using Starling.Broker.Diagnostics;
+using Starling.Broker.Hooks;
+using Starling.Broker.Routing;
+using Starling.Broker.Sessions;
+using Starling.Mqtt;
+using Starling.Mqtt.Packets;
+
+namespace Starling.Broker.Connections;
+
+/// <summary>SUBSCRIBE and UNSUBSCRIBE.</summary>
+public sealed partial class MqttConnection
+{
+    private async ValueTask HandleSubscribeAsync(SubscribePacket packet)
+    {
+        var session = _session!;
+        uint subscriptionId = 0;
+        if (packet.Properties?.SubscriptionIdentifiers is [var id, ..])
+        {
+            subscriptionId = id;
+        }
+
+        var codes = new List<MqttReasonCode>(packet.Subscriptions.Count);
+        List<(Subscription Subscription, bool IsNew)>? granted = null;
+        foreach (var request in packet.Subscriptions)
+        {
+            var code = await AuthorizeAsync(request).ConfigureAwait(false);
+            if (!code.IsFailure())
+            {
+                var subscription = CreateSubscription(session, request, (MqttQualityOfService)code, subscriptionId);
+                bool isNew;
+                lock (session.Gate)
+                {
+                    // [MQTT-3.8.4-3] A subscription to the same filter replaces the previous one.
+                    isNew = !session.Subscriptions.TryGetValue(request.TopicFilter, out var replaced);
+                    session.Subscriptions[request.TopicFilter] = subscription;
+                }
+
+                _broker.Router.Subscribe(subscription);
+                (granted ??= []).Add((subscription, isNew));
+            }
+
+            codes.Add(code);
+        }
+
+        // [MQTT-3.8.4-1] SUBACK with one code per filter, in order [MQTT-3.8.4-6].
+        WritePacket(new SubAckPacket { PacketId = packet.PacketId, ReasonCodes = codes });
+        if (granted is not null)
+        {
+            SendRetained(session, granted);
+        }
+    }
+
+    /// <summary>Checks a requested filter, caps its QoS, and lets the OnSubscribe hooks decide.</summary>
+    private async ValueTask<MqttReasonCode> AuthorizeAsync(MqttSubscription request)
+    {
+        var invalid = _version == MqttProtocolVersion.V500 ? MqttReasonCode.TopicFilterInvalid : MqttReasonCode.UnspecifiedError;
+        if (MqttTopic.TryParseShared(request.TopicFilter, out _, out _, out bool validShared))
+        {
+            if (!validShared)
+            {
+                return invalid;
+            }
+
+            if (request.NoLocal)
+            {
+                // [MQTT-3.8.3-4] No Local on a shared subscription is a protocol error.
+                throw new MqttProtocolException(MqttReasonCode.ProtocolError, "MQTT-3.8.3-4", "No Local set on a shared subscription.");
+            }
+        }
+        else if (!MqttTopic.IsValidTopicFilter(request.TopicFilter))
+        {
+            return invalid; // an invalid filter fails alone; the others of the SUBSCRIBE are still granted
+        }
+
+        // [MQTT-3.8.4-5] Grant at most the server's maximum QoS.
+        var code = (MqttReasonCode)Math.Min((int)request.QoS, _broker.Options.MaximumQoS);
+        if (!_broker.Hooks.HasSubscribe)
+        {
+            return code;
+        }
+
+        try
+        {
+            return await _broker.Hooks.SubscribeAsync(new SubscribeContext(_client!, request, code), _broker.Stopping.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            BrokerLog.HookFailed(_broker.Logger, ex, "OnSubscribe");
+            return MqttReasonCode.UnspecifiedError;
+        }
+    }
+
+    private static Subscription CreateSubscription(Session session, MqttSubscription request, MqttQualityOfService qos, uint subscriptionId)
+    {
+        string? group = null;
+        string topicFilter = request.TopicFilter;
+        if (MqttTopic.TryParseShared(request.TopicFilter, out var shareGroup, out var inner, out _))
+        {
+            group = shareGroup;
+            topicFilter = inner;
+        }
+
+        return new Subscription(session, request.TopicFilter, topicFilter, group, qos, request.NoLocal, request.RetainAsPublished, request.RetainHandling, subscriptionId);
+    }
+
+    /// <summary>
+    /// Sends the retained messages matching newly granted filters, with RETAIN set [MQTT-3.3.1-8]. 5.0 Retain
+    /// Handling 1 sends them only for a new subscription, 2 never; a shared subscription never gets them.
+    /// </summary>
+    private void SendRetained(Session session, List<(Subscription Subscription, bool IsNew)> granted)
+    {
+        List<ApplicationMessage>? retained = null;
+        foreach (var (subscription, isNew) in granted)
+        {
+            if (subscription.ShareGroup is not null || subscription.RetainHandling == 2 || (subscription.RetainHandling == 1 && !isNew))
+            {
+                continue;
+            }
+
+            retained ??= [];
+            retained.Clear();
+            _broker.Retained.Match(subscription.TopicFilter, retained);
+            foreach (var message in retained)
+            {
+                var qos = message.QoS < subscription.QoS ? message.QoS : subscription.QoS;
+                session.Deliver(new OutgoingMessage(message, qos, Retain: true, subscription.SubscriptionId == 0 ? null : [subscription.SubscriptionId]));
+            }
+        }
+    }
+
+    private void HandleUnsubscribe(UnsubscribePacket packet)
+    {
+        var session = _session!;
+        var codes = new List<MqttReasonCode>(packet.TopicFilters.Count);
+        foreach (var filter in packet.TopicFilters)
+        {
+            Subscription? removed;
+            lock (session.Gate)
+            {
+                session.Subscriptions.Remove(filter, out removed);
+            }
+
+            if (removed is not null)
+            {
+                _broker.Router.Unsubscribe(removed);
+            }
+
+            codes.Add(removed is null ? MqttReasonCode.NoSubscriptionExisted : MqttReasonCode.Success);
+        }
+
+        // [MQTT-3.10.4-4] UNSUBACK even when nothing was subscribed; 5.0 says 0x11 for such a filter.
+        WritePacket(new UnsubAckPacket { PacketId = packet.PacketId, ReasonCodes = codes });
+    }
+
+    private void HandleDisconnect(DisconnectPacket packet)
+    {
+        // [MQTT-3.14.4-3] A normal DISCONNECT discards the will; 5.0 reason 0x04 asks for it to be published.
+        _publishWill = _version == MqttProtocolVersion.V500 && packet.ReasonCode == MqttReasonCode.DisconnectWithWillMessage;
+        if (_version == MqttProtocolVersion.V500 && packet.Properties?.SessionExpiryInterval is { } expiry && _session is { } session)
+        {
+            lock (session.Gate)
+            {
+                if (session.EndsWithConnection && expiry != 0)
+                {
+                    // [MQTT-3.14.2-2] A session expiry of 0 at CONNECT cannot be raised at DISCONNECT.
+                    throw new MqttProtocolException(MqttReasonCode.ProtocolError, "MQTT-3.14.2-2", "Session expiry raised from 0 at DISCONNECT.");
+                }
+
+                session.EndsWithConnection = expiry == 0;
+            }
+        }
+
+        CloseConnection(CloseReason.ClientDisconnected);
+    }
+}

@@ -1,0 +1,233 @@
+using System.Buffers;
+using Starling.Broker.Diagnostics;
+using Starling.Broker.Hooks;
+using Starling.Broker.Sessions;
+using Starling.Mqtt;
+using Starling.Mqtt.Packets;
+
+namespace Starling.Broker.Connections;
+
+/// <summary>
+/// One client's network connection as the engine sees it: bytes in through <see cref="ReceiveAsync"/>,
+/// packets out through a send buffer the transport drains. It never touches a socket. The packet
+/// handlers live in the partial files beside this one, one per packet type.
+/// </summary>
+public sealed partial class MqttConnection
+{
+    private const int StateAwaitingConnect = 0;
+    private const int StateConnected = 1;
+    private const int StateClosing = 2;
+    private const int StateClosed = 3;
+
+    private readonly BrokerContext _broker;
+    private readonly IConnectionTransport _transport;
+    private readonly long _openedAt = Environment.TickCount64;
+    private volatile int _state;
+    private int _cleanedUp;
+    private MqttProtocolVersion _version;
+    private Session? _session;
+    private MqttClientInfo? _client;
+    private MqttWill? _will;
+    private bool _publishWill;
+    private ushort _keepAlive;
+    private long _lastReceivedAt = Environment.TickCount64;
+    private CloseReason _closeReason = CloseReason.ConnectionLost;
+
+    internal MqttConnection(BrokerContext broker, IConnectionTransport transport)
+    {
+        _broker = broker;
+        _transport = transport;
+    }
+
+    /// <summary>The client, once its CONNECT was accepted.</summary>
+    public MqttClientInfo? Client => _client;
+
+    /// <summary>The protocol version, once CONNECT was read.</summary>
+    public MqttProtocolVersion ProtocolVersion => _version;
+
+    /// <summary>Whether CONNECT was accepted and the connection is not closing.</summary>
+    public bool IsConnected => _state == StateConnected;
+
+    /// <summary>
+    /// Feeds received bytes. Whole packets are handled in order; the return value is how many bytes were
+    /// consumed, and the transport keeps the rest (a partial packet) for the next call. The declared length
+    /// of a packet is checked against the maximum packet size as soon as its fixed header is in, before
+    /// the transport is asked to buffer more.
+    /// </summary>
+    public async ValueTask<long> ReceiveAsync(ReadOnlySequence<byte> data)
+    {
+        long consumed = 0;
+        try
+        {
+            while (_state < StateClosing)
+            {
+                if (!MqttPacketReader.TryReadFixedHeader(data, (uint)_broker.Options.MaximumPacketSize, out var header) || data.Length < header.PacketLength)
+                {
+                    break;
+                }
+
+                _lastReceivedAt = Environment.TickCount64;
+                await HandlePacketAsync(header, data.Slice(header.HeaderLength, header.RemainingLength)).ConfigureAwait(false);
+                data = data.Slice(header.PacketLength);
+                consumed += header.PacketLength;
+            }
+        }
+        catch (MqttProtocolException ex)
+        {
+            OnProtocolViolation(ex);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            BrokerLog.ConnectionFailed(_broker.Logger, ex, _transport.RemoteEndPoint);
+            CloseConnection(CloseReason.ProtocolError);
+        }
+
+        // Once closing, nothing more is read: everything received counts as consumed.
+        return _state >= StateClosing ? consumed + data.Length : consumed;
+    }
+
+    /// <summary>
+    /// The transport reports that the network connection has closed. Ends the connection's use of its
+    /// session, publishes the will when the close was not a normal DISCONNECT [MQTT-3.1.2-8], and runs
+    /// the OnClose hooks. Runs once, whichever side closed.
+    /// </summary>
+    public async ValueTask TransportClosedAsync()
+    {
+        if (Interlocked.Exchange(ref _cleanedUp, 1) == 1)
+        {
+            return;
+        }
+
+        _state = StateClosed;
+        ClearSendBuffer();
+        try
+        {
+            if (_session is { } session)
+            {
+                _broker.Sessions.Detach(session, this);
+                if (_publishWill && _will is { } will)
+                {
+                    PublishWill(will);
+                }
+
+                BrokerLog.ClientDisconnected(_broker.Logger, _client?.ClientId, _closeReason.ToString());
+            }
+
+            if (_broker.Hooks.HasClose)
+            {
+                try
+                {
+                    await _broker.Hooks.CloseAsync(new CloseContext(_client, _closeReason, _transport.RemoteEndPoint), _broker.Stopping.Token).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is not OutOfMemoryException)
+                {
+                    BrokerLog.HookFailed(_broker.Logger, ex, "OnClose");
+                }
+            }
+        }
+        finally
+        {
+            _broker.ConnectionClosed(this);
+        }
+    }
+
+    /// <summary>Closes connections that sent no CONNECT in time, or nothing within 1.5 keep-alive intervals [MQTT-3.1.2-24].</summary>
+    internal void CheckTimeouts(long now)
+    {
+        int state = _state;
+        if (state == StateAwaitingConnect && now - _openedAt > _broker.Options.ConnectTimeoutSeconds * 1000L)
+        {
+            CloseConnection(CloseReason.Timeout);
+        }
+        else if (state == StateConnected && _keepAlive > 0 && now - Volatile.Read(ref _lastReceivedAt) > _keepAlive * 1500L)
+        {
+            WriteDisconnectIfV5(MqttReasonCode.KeepAliveTimeout);
+            CloseConnection(CloseReason.Timeout);
+        }
+    }
+
+    /// <summary>Another connection took this one's session [MQTT-3.1.4-2]: 5.0 clients are told so (0x8E).</summary>
+    internal void TakeOver()
+    {
+        WriteDisconnectIfV5(MqttReasonCode.SessionTakenOver);
+        CloseConnection(CloseReason.TakenOver);
+    }
+
+    /// <summary>The broker is stopping: 5.0 clients get DISCONNECT 0x8B; no will is published for a shutdown.</summary>
+    internal void Shutdown()
+    {
+        _publishWill = false;
+        WriteDisconnectIfV5(MqttReasonCode.ServerShuttingDown);
+        CloseConnection(CloseReason.ServerShutdown);
+    }
+
+    private ValueTask HandlePacketAsync(in MqttFixedHeader header, in ReadOnlySequence<byte> body)
+    {
+        if (_state == StateAwaitingConnect)
+        {
+            if (header.Type != MqttPacketType.Connect)
+            {
+                throw new MqttProtocolException(MqttReasonCode.ProtocolError, "MQTT-3.1.0-1", "The first packet must be CONNECT.");
+            }
+
+            return HandleConnectAsync((ConnectPacket)MqttPacketReader.Read(header, body, MqttProtocolVersion.Unknown));
+        }
+
+        if (header.Type == MqttPacketType.Publish)
+        {
+            return HandlePublishAsync(header, body);
+        }
+
+        var packet = MqttPacketReader.Read(header, body, _version);
+        switch (packet)
+        {
+            case PubAckPacket ack:
+                HandlePubAck(ack);
+                break;
+            case PubRecPacket rec:
+                HandlePubRec(rec);
+                break;
+            case PubRelPacket rel:
+                HandlePubRel(rel);
+                break;
+            case PubCompPacket comp:
+                HandlePubComp(comp);
+                break;
+            case SubscribePacket subscribe:
+                return HandleSubscribeAsync(subscribe);
+            case UnsubscribePacket unsubscribe:
+                HandleUnsubscribe(unsubscribe);
+                break;
+            case PingReqPacket:
+                WritePacket(PingRespPacket.Instance); // [MQTT-3.12.4-1]
+                break;
+            case DisconnectPacket disconnect:
+                HandleDisconnect(disconnect);
+                break;
+            case ConnectPacket:
+                throw new MqttProtocolException(MqttReasonCode.ProtocolError, "MQTT-3.1.0-2", "A second CONNECT is a protocol violation.");
+            default:
+                // CONNACK, SUBACK, UNSUBACK, PINGRESP and (without enhanced authentication) AUTH never come from a client.
+                throw new MqttProtocolException(MqttReasonCode.ProtocolError, "MQTT-4.8.0-1", $"A client must not send {packet.Type}.");
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    private void OnProtocolViolation(MqttProtocolException ex)
+    {
+        _broker.Metrics.ProtocolError();
+        BrokerLog.ProtocolViolation(_broker.Logger, _transport.RemoteEndPoint, ex.Message);
+        if (_state == StateAwaitingConnect && ex.ReasonCode == MqttReasonCode.UnsupportedProtocolVersion)
+        {
+            // [MQTT-3.1.2-2] Unacceptable protocol level: CONNACK 0x01 (a 3.1.1 CONNACK, which every version reads), then close.
+            WritePacket(new ConnAckPacket { ReasonCode = MqttReasonCode.UnsupportedProtocolVersion }, MqttProtocolVersion.V311);
+        }
+        else if (_state == StateConnected)
+        {
+            WriteDisconnectIfV5(ex.ReasonCode);
+        }
+
+        CloseConnection(CloseReason.ProtocolError);
+    }
+}

@@ -1,0 +1,53 @@
+using System.Diagnostics.Metrics;
+
+namespace Starling.Broker.Diagnostics;
+
+/// <summary>Counters the broker exports through System.Diagnostics.Metrics (meter "Starling.Broker").</summary>
+public sealed class BrokerMetrics : IDisposable
+{
+    private readonly Meter _meter = new("Starling.Broker");
+    private readonly Counter<long> _connectionsAccepted;
+    private readonly Counter<long> _messagesReceived;
+    private readonly Counter<long> _qos0Dropped;
+    private readonly Counter<long> _queueFullDropped;
+    private readonly Counter<long> _protocolErrors;
+    private long _qos0DroppedTotal;
+    private long _queueFullDroppedTotal;
+
+    /// <summary>Creates the instruments.</summary>
+    public BrokerMetrics()
+    {
+        _connectionsAccepted = _meter.CreateCounter<long>("starling.connections.accepted");
+        _messagesReceived = _meter.CreateCounter<long>("starling.messages.received");
+        _qos0Dropped = _meter.CreateCounter<long>("starling.messages.dropped.qos0", description: "QoS 0 messages dropped because a client's send buffer was full");
+        _queueFullDropped = _meter.CreateCounter<long>("starling.messages.dropped.queue_full", description: "Messages dropped because a session queue was full");
+        _protocolErrors = _meter.CreateCounter<long>("starling.protocol_errors");
+    }
+
+    /// <summary>QoS 0 messages dropped so far because a send buffer was full.</summary>
+    public long QoS0DroppedTotal => Interlocked.Read(ref _qos0DroppedTotal);
+
+    /// <summary>Messages dropped so far because a session queue was full.</summary>
+    public long QueueFullDroppedTotal => Interlocked.Read(ref _queueFullDroppedTotal);
+
+    internal void ConnectionAccepted() => _connectionsAccepted.Add(1);
+
+    internal void MessageReceived() => _messagesReceived.Add(1);
+
+    internal void ProtocolError() => _protocolErrors.Add(1);
+
+    internal void QoS0Dropped()
+    {
+        Interlocked.Increment(ref _qos0DroppedTotal);
+        _qos0Dropped.Add(1);
+    }
+
+    internal void QueueFullDropped()
+    {
+        Interlocked.Increment(ref _queueFullDroppedTotal);
+        _queueFullDropped.Add(1);
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => _meter.Dispose();
+}

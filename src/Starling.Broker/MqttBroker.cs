@@ -1,0 +1,187 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Starling.Broker.Connections;
+using Starling.Broker.Diagnostics;
+using Starling.Broker.Hooks;
+using Starling.Broker.Routing;
+using Starling.Broker.Storage;
+using Starling.Mqtt;
+
+namespace Starling.Broker;
+
+/// <summary>
+/// The MQTT engine. Transports hand it connections (<see cref="AcceptAsync"/>, then <see cref="Connect"/>)
+/// and push bytes into them; it owns sessions, routing, retained messages and hooks, and never touches a
+/// socket. <see cref="StopAsync"/> closes every client, waits for every OnClose, then runs OnStop.
+/// </summary>
+public sealed class MqttBroker : IAsyncDisposable
+{
+    private readonly BrokerContext _context;
+    private readonly CancellationTokenSource _timerStop = new();
+    private Task? _timer;
+    private int _stopped;
+
+    /// <summary>Creates a broker; call <see cref="Start"/> before feeding it connections.</summary>
+    public MqttBroker(BrokerOptions? options = null, IEnumerable<BrokerHook>? hooks = null, ILogger<MqttBroker>? logger = null, ISessionStore? sessionStore = null, IRetainedMessageStore? retainedStore = null)
+    {
+        options ??= new BrokerOptions();
+        options.Validate();
+        _context = new BrokerContext(
+            options,
+            new HookChain(hooks ?? []),
+            sessionStore ?? new InMemorySessionStore(),
+            retainedStore ?? new InMemoryRetainedMessageStore(),
+            (ILogger?)logger ?? NullLogger.Instance);
+    }
+
+    /// <summary>The settings in force.</summary>
+    public BrokerOptions Options => _context.Options;
+
+    /// <summary>Counters.</summary>
+    public BrokerMetrics Metrics => _context.Metrics;
+
+    /// <summary>Open network connections.</summary>
+    public int ConnectionCount => _context.Connections.Count;
+
+    /// <summary>The sessions held.</summary>
+    public ISessionStore Sessions => _context.Sessions.Store;
+
+    /// <summary>The retained messages.</summary>
+    public IRetainedMessageStore RetainedMessages => _context.Retained;
+
+    /// <summary>Subscriptions in the topic tree.</summary>
+    public int SubscriptionCount => _context.Router.SubscriptionCount;
+
+    /// <summary>Starts the once-a-second sweep of CONNECT timeouts, keep-alive and session expiry.</summary>
+    public void Start() => _timer ??= SweepAsync(_timerStop.Token);
+
+    /// <summary>Runs the OnAccept hooks for a new TCP or TLS connection; false means close the socket.</summary>
+    public ValueTask<bool> AcceptAsync(AcceptContext context)
+    {
+        if (_context.IsStopping)
+        {
+            return ValueTask.FromResult(false);
+        }
+
+        return _context.Hooks.HasAccept ? AcceptWithHooksAsync(context) : ValueTask.FromResult(true);
+    }
+
+    /// <summary>Creates the engine side of a new connection; the transport then feeds it bytes.</summary>
+    public MqttConnection Connect(IConnectionTransport transport)
+    {
+        var connection = new MqttConnection(_context, transport);
+        _context.Connections[connection] = 0;
+        _context.Metrics.ConnectionAccepted();
+        if (_context.IsStopping)
+        {
+            connection.Shutdown();
+        }
+
+        return connection;
+    }
+
+    /// <summary>Publishes a message from the host application, as if a client had.</summary>
+    public void Publish(string topic, ReadOnlyMemory<byte> payload, MqttQualityOfService qos = MqttQualityOfService.AtMostOnce, bool retain = false, MqttProperties? properties = null)
+    {
+        if (!MqttTopic.IsValidTopicName(topic))
+        {
+            throw new ArgumentException("Not a valid topic name.", nameof(topic));
+        }
+
+        var message = new ApplicationMessage(topic, payload.ToArray(), qos, retain, properties);
+        if (retain && Options.RetainAvailable)
+        {
+            if (payload.IsEmpty)
+            {
+                _context.Retained.Remove(topic);
+            }
+            else
+            {
+                _context.Retained.Set(message);
+            }
+        }
+
+        _context.Router.Publish(message);
+    }
+
+    /// <summary>
+    /// The graceful stop: refuses new connections, closes every client (5.0 clients get DISCONNECT 0x8B),
+    /// waits until every OnClose hook has completed, then runs the OnStop hooks.
+    /// </summary>
+    public async Task StopAsync(CancellationToken cancellationToken = default)
+    {
+        if (Interlocked.Exchange(ref _stopped, 1) == 1)
+        {
+            return;
+        }
+
+        _context.IsStopping = true;
+        await _timerStop.CancelAsync().ConfigureAwait(false);
+        foreach (var connection in _context.Connections.Keys)
+        {
+            connection.Shutdown();
+        }
+
+        if (_context.Connections.IsEmpty)
+        {
+            _context.AllClosed.TrySetResult();
+        }
+
+        await _context.AllClosed.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        await _context.Stopping.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            await _context.Hooks.StopAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            BrokerLog.HookFailed(_context.Logger, ex, "OnStop");
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync().ConfigureAwait(false);
+        _timerStop.Dispose();
+        _context.Metrics.Dispose();
+    }
+
+    private async ValueTask<bool> AcceptWithHooksAsync(AcceptContext context)
+    {
+        try
+        {
+            return await _context.Hooks.AcceptAsync(context, _context.Stopping.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            BrokerLog.HookFailed(_context.Logger, ex, "OnAccept");
+            return false;
+        }
+    }
+
+    private async Task SweepAsync(CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
+            {
+                long now = Environment.TickCount64;
+                foreach (var connection in _context.Connections.Keys)
+                {
+                    connection.CheckTimeouts(now);
+                }
+
+                if (Options.PersistentSessionExpirySeconds > 0)
+                {
+                    _context.Sessions.ExpireSessions(now);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // stopping
+        }
+    }
+}

@@ -1,0 +1,129 @@
+using Starling.Broker.Sessions;
+using Starling.Mqtt;
+
+namespace Starling.Broker.Routing;
+
+/// <summary>
+/// Matches a topic against the subscription tree and hands the message to each matching session once.
+/// Works in per-thread scratch lists, so routing allocates nothing of its own in the steady state.
+/// </summary>
+internal sealed class Router
+{
+    [ThreadStatic]
+    private static List<Subscription>? t_matches;
+
+    [ThreadStatic]
+    private static Dictionary<Session, int>? t_bySession;
+
+    [ThreadStatic]
+    private static List<PendingDelivery>? t_deliveries;
+
+    private readonly BrokerContext _broker;
+    private readonly TopicTree<Subscription> _tree = new();
+
+    public Router(BrokerContext broker) => _broker = broker;
+
+    public int SubscriptionCount => _tree.Count;
+
+    /// <summary>The subscriptions matching a topic, in a per-thread list valid until the next call on this thread.</summary>
+    public List<Subscription> Match(ReadOnlySpan<byte> topicUtf8)
+    {
+        var matches = t_matches ??= [];
+        matches.Clear();
+        _tree.Match(topicUtf8, matches);
+        return matches;
+    }
+
+    /// <summary>Routes a message the broker itself publishes (a will, a message the host injects).</summary>
+    public void Publish(ApplicationMessage message) => Dispatch(message, Match(message.TopicUtf8));
+
+    /// <summary>
+    /// Delivers <paramref name="message"/> to the sessions of <paramref name="matches"/>: once per session, at
+    /// the highest QoS of its matching subscriptions (capped by the published QoS) [MQTT-3.3.5-1], with every
+    /// matching subscription identifier (5.0).
+    /// </summary>
+    public void Dispatch(ApplicationMessage message, List<Subscription> matches)
+    {
+        if (matches.Count == 1)
+        {
+            var only = matches[0];
+            if (!IsNoLocalEcho(only, message))
+            {
+                only.Session.Deliver(new OutgoingMessage(message, Min(message.QoS, only.QoS), only.RetainAsPublished && message.Retain, only.SubscriptionId == 0 ? null : [only.SubscriptionId]));
+            }
+
+            return;
+        }
+
+        if (matches.Count == 0)
+        {
+            return;
+        }
+
+        var bySession = t_bySession ??= [];
+        var deliveries = t_deliveries ??= [];
+        bySession.Clear();
+        deliveries.Clear();
+        foreach (var subscription in matches)
+        {
+            if (IsNoLocalEcho(subscription, message))
+            {
+                continue;
+            }
+
+            var qos = Min(message.QoS, subscription.QoS);
+            bool retain = subscription.RetainAsPublished && message.Retain;
+            if (subscription.ShareGroup is not null)
+            {
+                // A shared subscription's copy is delivered on its own, beside any non-shared one [MQTT-4.8.2-?].
+                deliveries.Add(new PendingDelivery(subscription.Session, qos, retain, subscription.SubscriptionId == 0 ? null : [subscription.SubscriptionId]));
+                continue;
+            }
+
+            if (bySession.TryGetValue(subscription.Session, out int index))
+            {
+                var existing = deliveries[index];
+                deliveries[index] = existing with
+                {
+                    QoS = qos > existing.QoS ? qos : existing.QoS,
+                    Retain = existing.Retain || retain,
+                    SubscriptionIds = AddId(existing.SubscriptionIds, subscription.SubscriptionId),
+                };
+            }
+            else
+            {
+                bySession[subscription.Session] = deliveries.Count;
+                deliveries.Add(new PendingDelivery(subscription.Session, qos, retain, subscription.SubscriptionId == 0 ? null : [subscription.SubscriptionId]));
+            }
+        }
+
+        foreach (var delivery in deliveries)
+        {
+            delivery.Session.Deliver(new OutgoingMessage(message, delivery.QoS, delivery.Retain, delivery.SubscriptionIds));
+        }
+
+        bySession.Clear();
+        deliveries.Clear();
+    }
+
+    public void Subscribe(Subscription subscription) => _tree.AddOrReplace(subscription.TopicFilter, subscription, out _);
+
+    public void Unsubscribe(Subscription subscription) => _tree.Remove(subscription.TopicFilter, subscription.ClientId, subscription.ShareGroup, out _);
+
+    private static bool IsNoLocalEcho(Subscription subscription, ApplicationMessage message) =>
+        subscription.NoLocal && message.SenderClientId is not null && string.Equals(subscription.ClientId, message.SenderClientId, StringComparison.Ordinal);
+
+    private static MqttQualityOfService Min(MqttQualityOfService a, MqttQualityOfService b) => a < b ? a : b;
+
+    private static uint[]? AddId(uint[]? ids, uint id)
+    {
+        if (id == 0)
+        {
+            return ids;
+        }
+
+        return ids is null ? [id] : [.. ids, id];
+    }
+
+    private readonly record struct PendingDelivery(Session Session, MqttQualityOfService QoS, bool Retain, uint[]? SubscriptionIds);
+}

@@ -1,0 +1,54 @@
+using Starling.Broker.Sessions;
+using Starling.Mqtt;
+
+namespace Starling.Broker.Routing;
+
+/// <summary>One granted subscription of a session, as the topic tree holds it.</summary>
+public sealed class Subscription : ITopicSubscription
+{
+    internal Subscription(Session session, string filter, string topicFilter, string? shareGroup, MqttQualityOfService qos, bool noLocal, bool retainAsPublished, byte retainHandling, uint subscriptionId)
+    {
+        Session = session;
+        Filter = filter;
+        TopicFilter = topicFilter;
+        ShareGroup = shareGroup;
+        QoS = qos;
+        NoLocal = noLocal;
+        RetainAsPublished = retainAsPublished;
+        RetainHandling = retainHandling;
+        SubscriptionId = subscriptionId;
+    }
+
+    /// <summary>The subscribing session.</summary>
+    public Session Session { get; }
+
+    /// <inheritdoc />
+    public string ClientId => Session.ClientId;
+
+    /// <summary>The filter as the client sent it (with any $share prefix); the session's key for it.</summary>
+    public string Filter { get; }
+
+    /// <summary>The filter matched against topics (without the $share prefix).</summary>
+    public string TopicFilter { get; }
+
+    /// <inheritdoc />
+    public string? ShareGroup { get; }
+
+    /// <inheritdoc />
+    public bool IsOnline => Session.IsConnected;
+
+    /// <summary>The granted QoS.</summary>
+    public MqttQualityOfService QoS { get; }
+
+    /// <summary>5.0 No Local.</summary>
+    public bool NoLocal { get; }
+
+    /// <summary>5.0 Retain As Published.</summary>
+    public bool RetainAsPublished { get; }
+
+    /// <summary>5.0 Retain Handling.</summary>
+    public byte RetainHandling { get; }
+
+    /// <summary>5.0 Subscription Identifier, 0 when none.</summary>
+    public uint SubscriptionId { get; }
+}

@@ -1,0 +1,325 @@
+using Starling.Broker.Connections;
+using Starling.Broker.Routing;
+using Starling.Mqtt;
+
+namespace Starling.Broker.Sessions;
+
+/// <summary>
+/// The state of one client identifier that outlives a network connection [MQTT-3.1.2-4]: subscriptions,
+/// QoS 1 and 2 messages in flight, messages queued while offline or while the window is full, and the
+/// QoS 2 packet ids received but not yet released. Every member is guarded by <see cref="Gate"/>; queues
+/// and tables are created on first use so an idle session costs little.
+/// </summary>
+public sealed class Session
+{
+    private Queue<OutgoingMessage>? _pending;
+    private List<InflightMessage>? _inflight;
+    private HashSet<ushort>? _incomingQoS2;
+    private ushort _lastPacketId;
+
+    internal Session(string clientId, BrokerContext broker)
+    {
+        ClientId = clientId;
+        Broker = broker;
+    }
+
+    /// <summary>The client identifier.</summary>
+    public string ClientId { get; }
+
+    /// <summary>Whether a network connection currently uses this session.</summary>
+    public bool IsConnected => Connection is not null;
+
+    /// <summary>Messages waiting beyond the in-flight window.</summary>
+    public int PendingCount
+    {
+        get
+        {
+            lock (Gate)
+            {
+                return _pending?.Count ?? 0;
+            }
+        }
+    }
+
+    /// <summary>Messages sent and not yet acknowledged.</summary>
+    public int InflightCount
+    {
+        get
+        {
+            lock (Gate)
+            {
+                return _inflight?.Count ?? 0;
+            }
+        }
+    }
+
+    internal object Gate { get; } = new();
+
+    internal BrokerContext Broker { get; }
+
+    internal MqttConnection? Connection { get; set; }
+
+    /// <summary>3.1.1 Clean Session = 1: the session ends when its connection does [MQTT-3.1.2-6].</summary>
+    internal bool EndsWithConnection { get; set; }
+
+    /// <summary>When a disconnected session expires (Environment.TickCount64), or long.MaxValue for never.</summary>
+    internal long ExpiresAt { get; set; } = long.MaxValue;
+
+    /// <summary>Set once the session has ended; deliveries racing with its end are ignored.</summary>
+    internal bool Ended { get; set; }
+
+    internal Dictionary<string, Subscription> Subscriptions { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Hands a message to this session: written now when connected and the window allows, else queued under
+    /// the bounded-queue policy of <see cref="BrokerOptions.MaximumQueuedMessages"/>.
+    /// </summary>
+    internal void Deliver(in OutgoingMessage message)
+    {
+        lock (Gate)
+        {
+            if (Ended)
+            {
+                return;
+            }
+
+            var connection = Connection;
+            if (connection is not null)
+            {
+                if (message.QoS == MqttQualityOfService.AtMostOnce)
+                {
+                    // QoS 0 to a connected client is written now or, when its send buffer is full, dropped.
+                    if (!connection.TryWritePublish(message, 0, dup: false))
+                    {
+                        Broker.Metrics.QoS0Dropped();
+                    }
+
+                    return;
+                }
+                else if (_pending is not { Count: > 0 } && HasWindow(connection) && !connection.IsSendBufferFull)
+                {
+                    SendInflight(connection, message);
+                    return;
+                }
+            }
+            else if (message.QoS == MqttQualityOfService.AtMostOnce && !Broker.Options.QueueQoS0WhileOffline)
+            {
+                return;
+            }
+
+            Enqueue(message);
+        }
+    }
+
+    /// <summary>Called when a client acknowledges with PUBACK: frees the slot and sends what waits.</summary>
+    internal bool Acknowledge(ushort packetId, MqttQualityOfService expected)
+    {
+        lock (Gate)
+        {
+            int index = IndexOf(packetId);
+            if (index < 0 || _inflight![index].Message.QoS != expected || (expected == MqttQualityOfService.ExactlyOnce && !_inflight[index].Released))
+            {
+                return false;
+            }
+
+            _inflight.RemoveAt(index);
+            PumpLocked();
+            return true;
+        }
+    }
+
+    /// <summary>Forgets an in-flight message the client refused (5.0 PUBREC with an error code).</summary>
+    internal void Discard(ushort packetId)
+    {
+        lock (Gate)
+        {
+            int index = IndexOf(packetId);
+            if (index >= 0)
+            {
+                _inflight!.RemoveAt(index);
+                PumpLocked();
+            }
+        }
+    }
+
+    /// <summary>PUBREC for a QoS 2 message: it is now released; PUBREL follows. False when the id is unknown.</summary>
+    internal bool MarkReleased(ushort packetId)
+    {
+        lock (Gate)
+        {
+            int index = IndexOf(packetId);
+            if (index < 0 || _inflight![index].Message.QoS != MqttQualityOfService.ExactlyOnce)
+            {
+                return false;
+            }
+
+            // After PUBREC the message itself is not sent again, only PUBREL is [MQTT-4.3.3-4].
+            _inflight[index].Released = true;
+            return true;
+        }
+    }
+
+    /// <summary>Records an incoming QoS 2 packet id; false when it is already held (a resend before PUBREL) [MQTT-4.3.3-2].</summary>
+    internal bool TryBeginIncomingQoS2(ushort packetId)
+    {
+        lock (Gate)
+        {
+            return (_incomingQoS2 ??= []).Add(packetId);
+        }
+    }
+
+    /// <summary>PUBREL from the client: forget the packet id. False when it was not held.</summary>
+    internal bool ReleaseIncomingQoS2(ushort packetId)
+    {
+        lock (Gate)
+        {
+            return _incomingQoS2 is not null && _incomingQoS2.Remove(packetId);
+        }
+    }
+
+    /// <summary>
+    /// A connection has taken this session up again: resend what is in flight, PUBLISH with DUP set, PUBREL
+    /// for QoS 2 already received [MQTT-4.4.0-1], then send what was queued. Called under <see cref="Gate"/>.
+    /// </summary>
+    internal void ResumeLocked(MqttConnection connection)
+    {
+        if (_inflight is not null)
+        {
+            foreach (var inflight in _inflight)
+            {
+                if (inflight.Released)
+                {
+                    connection.WritePubRel(inflight.PacketId, MqttReasonCode.Success);
+                }
+                else
+                {
+                    connection.TryWritePublish(inflight.Message, inflight.PacketId, dup: true);
+                }
+            }
+        }
+
+        PumpLocked();
+    }
+
+    /// <summary>Sends queued messages while the window and the send buffer allow.</summary>
+    internal void Pump()
+    {
+        lock (Gate)
+        {
+            PumpLocked();
+        }
+    }
+
+    /// <summary>Drops everything the session holds; called when it ends.</summary>
+    internal void ClearLocked()
+    {
+        _pending = null;
+        _inflight = null;
+        _incomingQoS2 = null;
+        Subscriptions.Clear();
+    }
+
+    private void PumpLocked()
+    {
+        var connection = Connection;
+        if (connection is null || _pending is null)
+        {
+            return;
+        }
+
+        while (_pending.Count > 0 && !connection.IsSendBufferFull)
+        {
+            var next = _pending.Peek();
+            if (next.QoS == MqttQualityOfService.AtMostOnce)
+            {
+                _pending.Dequeue();
+                connection.TryWritePublish(next, 0, dup: false);
+                continue;
+            }
+
+            if (!HasWindow(connection))
+            {
+                break;
+            }
+
+            _pending.Dequeue();
+            SendInflight(connection, next);
+        }
+    }
+
+    private bool HasWindow(MqttConnection connection) => (_inflight?.Count ?? 0) < connection.SendWindow;
+
+    private void SendInflight(MqttConnection connection, in OutgoingMessage message)
+    {
+        ushort packetId = NextPacketId();
+        (_inflight ??= []).Add(new InflightMessage(packetId, message));
+        connection.TryWritePublish(message, packetId, dup: false);
+    }
+
+    private void Enqueue(in OutgoingMessage message)
+    {
+        var queue = _pending ??= new Queue<OutgoingMessage>();
+        if (queue.Count >= Broker.Options.MaximumQueuedMessages)
+        {
+            // The queue is full. A QoS 0 message is dropped; a QoS 1/2 one takes the place of the oldest
+            // queued QoS 0 message if there is one, else it is dropped. Both are counted.
+            if (message.QoS == MqttQualityOfService.AtMostOnce || !RemoveOldestQoS0(queue))
+            {
+                Broker.Metrics.QueueFullDropped();
+                return;
+            }
+        }
+
+        queue.Enqueue(message);
+    }
+
+    private static bool RemoveOldestQoS0(Queue<OutgoingMessage> queue)
+    {
+        int count = queue.Count;
+        bool removed = false;
+        for (int i = 0; i < count; i++)
+        {
+            var item = queue.Dequeue();
+            if (!removed && item.QoS == MqttQualityOfService.AtMostOnce)
+            {
+                removed = true;
+                continue;
+            }
+
+            queue.Enqueue(item);
+        }
+
+        return removed;
+    }
+
+    private int IndexOf(ushort packetId)
+    {
+        if (_inflight is null)
+        {
+            return -1;
+        }
+
+        for (int i = 0; i < _inflight.Count; i++)
+        {
+            if (_inflight[i].PacketId == packetId)
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    private ushort NextPacketId()
+    {
+        // Ids run 1..65535 [MQTT-2.3.1-1]; skip any still in flight. The window is far below 65535, so this ends.
+        while (true)
+        {
+            _lastPacketId = (ushort)(_lastPacketId == ushort.MaxValue ? 1 : _lastPacketId + 1);
+            if (IndexOf(_lastPacketId) < 0)
+            {
+                return _lastPacketId;
+            }
+        }
+    }
+}
