@@ -49,6 +49,9 @@ public sealed class MqttBroker : IAsyncDisposable
     /// <summary>The retained messages.</summary>
     public IRetainedMessageStore RetainedMessages => _context.Retained;
 
+    /// <summary>True when no OnConnect hook authenticates clients: anyone may connect.</summary>
+    public bool HasNoAuthentication => !_context.Hooks.HasConnect;
+
     /// <summary>Subscriptions in the topic tree.</summary>
     public int SubscriptionCount => _context.Router.SubscriptionCount;
 

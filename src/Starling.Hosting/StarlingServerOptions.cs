@@ -1,0 +1,33 @@
+using System.Net;
+
+namespace Starling.Hosting;
+
+/// <summary>The server's settings, bound from the configuration section "Starling" (see docs/configuration.md).</summary>
+public sealed class StarlingServerOptions
+{
+    /// <summary>The configuration section these settings are read from.</summary>
+    public const string Section = "Starling";
+
+    /// <summary>TCP port of the default listener. Default 1883; <c>--port N</c> or <c>-p N</c> on the command line.</summary>
+    public int Port { get; set; } = 1883;
+
+    /// <summary>Address the default listener binds to. Default "::" (every interface, IPv4 and IPv6); "0.0.0.0" for IPv4 only.</summary>
+    public string BindAddress { get; set; } = "::";
+
+    /// <summary>Seconds the graceful stop waits for clients to close and hooks to finish. Default 30.</summary>
+    public int ShutdownTimeoutSeconds { get; set; } = 30;
+
+    /// <summary>Checks the values and throws naming the bad key.</summary>
+    public void Validate()
+    {
+        if (Port is < 0 or > 65535)
+        {
+            throw new ArgumentException($"{Section}:Port must be between 0 and 65535, not {Port}.");
+        }
+
+        if (!IPAddress.TryParse(BindAddress, out _))
+        {
+            throw new ArgumentException($"{Section}:BindAddress '{BindAddress}' is not an IP address.");
+        }
+    }
+}

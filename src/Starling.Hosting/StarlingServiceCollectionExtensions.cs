@@ -1,0 +1,45 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Starling.Broker;
+using Starling.Broker.Hooks;
+
+namespace Starling.Hosting;
+
+/// <summary>Registers the broker in a host: <c>services.AddStarling(configuration).AddStarlingHook&lt;MyHook&gt;()</c>.</summary>
+public static class StarlingServiceCollectionExtensions
+{
+    /// <summary>
+    /// Adds the broker, its listeners and its graceful stop. Settings come from the "Starling" section of
+    /// <paramref name="configuration"/>: appsettings.json, STARLING__ environment variables, the command line.
+    /// </summary>
+    public static IServiceCollection AddStarling(this IServiceCollection services, IConfiguration configuration, Action<BrokerOptions>? configure = null)
+    {
+        var section = configuration.GetSection(StarlingServerOptions.Section);
+        services.AddOptions<StarlingServerOptions>().Bind(section);
+        services.AddOptions<BrokerOptions>().Bind(section).Configure(o => configure?.Invoke(o));
+        services.AddSingleton(sp => new MqttBroker(
+            sp.GetRequiredService<IOptions<BrokerOptions>>().Value,
+            sp.GetServices<BrokerHook>(),
+            sp.GetRequiredService<ILogger<MqttBroker>>()));
+        services.AddSingleton<StarlingHostedService>();
+        services.AddHostedService(sp => sp.GetRequiredService<StarlingHostedService>());
+        return services;
+    }
+
+    /// <summary>Adds a hook; hooks run in the order they were added.</summary>
+    public static IServiceCollection AddStarlingHook<THook>(this IServiceCollection services)
+        where THook : BrokerHook
+    {
+        services.AddSingleton<BrokerHook, THook>();
+        return services;
+    }
+
+    /// <summary>Adds a hook instance.</summary>
+    public static IServiceCollection AddStarlingHook(this IServiceCollection services, BrokerHook hook)
+    {
+        services.AddSingleton(hook);
+        return services;
+    }
+}
