@@ -1,0 +1,19 @@
+using Starling.Interop.Tests.Infrastructure;
+
+namespace Starling.Interop.Tests;
+
+/// <summary>Starts one broker per test class instance (xunit creates one per test), stopped afterwards.</summary>
+public abstract class BrokerTestBase : IAsyncLifetime
+{
+    protected static readonly TimeSpan Short = TimeSpan.FromMilliseconds(700);
+
+    protected BrokerFixture Broker { get; private set; } = null!;
+
+    protected virtual string[] Settings => [];
+
+    public async Task InitializeAsync() => Broker = await BrokerFixture.StartAsync(hooks: null, Settings);
+
+    public async Task DisposeAsync() => await Broker.DisposeAsync();
+
+    protected static string Id(string name) => $"{name}-{Guid.NewGuid():N}"[..20];
+}

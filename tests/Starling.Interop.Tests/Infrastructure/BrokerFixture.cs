@@ -1,0 +1,52 @@
+using System.Net;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Starling.Broker;
+using Starling.Broker.Hooks;
+using Starling.Hosting;
+
+namespace Starling.Interop.Tests.Infrastructure;
+
+/// <summary>A real broker in this process, listening on a free TCP port of 127.0.0.1, started through the same host code as the server.</summary>
+public sealed class BrokerFixture : IAsyncDisposable
+{
+    private readonly IHost _host;
+
+    private BrokerFixture(IHost host)
+    {
+        _host = host;
+        Broker = host.Services.GetRequiredService<MqttBroker>();
+        var endPoint = host.Services.GetRequiredService<StarlingHostedService>().Listeners[0].LocalEndPoint!;
+        Port = endPoint.Port;
+    }
+
+    public MqttBroker Broker { get; }
+
+    public int Port { get; }
+
+    public string Host => "127.0.0.1";
+
+    /// <summary>Starts a broker; <paramref name="settings"/> are extra command-line settings such as "--Starling:ConnectTimeoutSeconds=1".</summary>
+    public static async Task<BrokerFixture> StartAsync(IEnumerable<BrokerHook>? hooks = null, params string[] settings)
+    {
+        string[] args = ["--port", "0", "--bind", IPAddress.Loopback.ToString(), "--Logging:LogLevel:Default=Warning", .. settings];
+        var builder = StarlingHost.CreateBuilder(args);
+        builder.Services.AddStarling(builder.Configuration);
+        foreach (var hook in hooks ?? [])
+        {
+            builder.Services.AddStarlingHook(hook);
+        }
+
+        var host = builder.Build();
+        await host.StartAsync();
+        return new BrokerFixture(host);
+    }
+
+    public Task StopAsync() => _host.StopAsync();
+
+    public async ValueTask DisposeAsync()
+    {
+        await _host.StopAsync();
+        _host.Dispose();
+    }
+}
