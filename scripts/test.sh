@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Runs every test of Starling, installing first what the tests need (Debian packages, NuGet packages).
+# Prints, as its last line, the totals read from the test results:  tests: N passed, M failed, K skipped
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+# Real clients nobody here wrote: Debian's mosquitto_pub / mosquitto_sub.
+missing=()
+command -v mosquitto_pub >/dev/null 2>&1 || missing+=(mosquitto-clients)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "Installing ${missing[*]} ..."
+  as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null || {
+    echo "could not install ${missing[*]}" >&2; exit 1; }
+fi
+
+# Tests that open many sockets need descriptors.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+
+results=artifacts/test-results
+rm -rf "$results"
+dotnet restore Starling.sln --nologo -v q || exit 1
+dotnet build Starling.sln -c Release --no-restore --nologo -v q -clp:ErrorsOnly || exit 1
+dotnet test Starling.sln -c Release --no-build --nologo --logger "trx" --logger "console;verbosity=minimal" --results-directory "$results" "$@"
+status=$?
+
+passed=0 failed=0 skipped=0
+for trx in "$results"/*.trx; do
+  [ -f "$trx" ] || continue
+  counters=$(grep -o '<Counters [^>]*>' "$trx" | head -1)
+  get() { echo "$counters" | grep -o " $1=\"[0-9]*\"" | grep -o '[0-9]*'; }
+  total=$(get total); executed=$(get executed); p=$(get passed); f=$(get failed); e=$(get error); t=$(get timeout); a=$(get aborted)
+  passed=$((passed + ${p:-0}))
+  failed=$((failed + ${f:-0} + ${e:-0} + ${t:-0} + ${a:-0}))
+  skipped=$((skipped + ${total:-0} - ${executed:-0}))
+done
+
+if [ "$passed" -eq 0 ] && [ "$failed" -eq 0 ]; then
+  echo "no test results were found" >&2
+  status=1
+fi
+[ "$failed" -gt 0 ] && status=1
+echo "tests: $passed passed, $failed failed, $skipped skipped"
+exit $status
