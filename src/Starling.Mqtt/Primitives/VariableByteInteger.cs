@@ -1,0 +1,36 @@
+namespace Starling.Mqtt.Primitives;
+
+/// <summary>The variable byte integer of section 1.5.5 (5.0) / 2.2.3 (3.1.1): 7 bits a byte, at most four bytes.</summary>
+internal static class VariableByteInteger
+{
+    /// <summary>The largest value four bytes can hold.</summary>
+    public const int MaxValue = 268_435_455;
+
+    /// <summary>The number of bytes <paramref name="value"/> takes.</summary>
+    public static int GetSize(int value) => value switch
+    {
+        < 128 => 1,
+        < 16_384 => 2,
+        < 2_097_152 => 3,
+        _ => 4,
+    };
+
+    /// <summary>Writes <paramref name="value"/> at the start of <paramref name="destination"/>; returns the bytes written.</summary>
+    public static int Write(Span<byte> destination, int value)
+    {
+        int i = 0;
+        do
+        {
+            byte b = (byte)(value & 0x7F);
+            value >>= 7;
+            if (value > 0)
+            {
+                b |= 0x80;
+            }
+
+            destination[i++] = b;
+        }
+        while (value > 0);
+        return i;
+    }
+}
