@@ -27,7 +27,16 @@ public class ConnectTests
     [Fact]
     public async Task Connect_5_0_carries_connack_properties_and_assigned_client_id()
     {
-        await using var broker = await TestBroker.StartAsync();
+        await using var broker = await TestBroker.StartAsync(server => server.ValidatingConnectionAsync += e =>
+        {
+            // MQTTnet refuses an empty client id unless the application assigns one.
+            if (string.IsNullOrEmpty(e.ClientId))
+            {
+                e.AssignedClientIdentifier = "assigned-by-broker";
+            }
+
+            return Task.CompletedTask;
+        });
         await using var client = new MqttClient();
         var options = broker.Options(MqttProtocolVersion.V500, clientId: "");
         options.SessionExpiryInterval = 30;
@@ -37,8 +46,8 @@ public class ConnectTests
 
         Assert.Equal(MqttReasonCode.Success, connAck.ReasonCode);
         Assert.NotNull(connAck.Properties);
-        Assert.False(string.IsNullOrEmpty(connAck.Properties!.AssignedClientIdentifier));
-        Assert.Equal(connAck.Properties.AssignedClientIdentifier, client.ClientId);
+        Assert.Equal("assigned-by-broker", connAck.Properties!.AssignedClientIdentifier);
+        Assert.Equal("assigned-by-broker", client.ClientId);
     }
 
     [Theory]

@@ -152,14 +152,17 @@ public class LifecycleTests
         Assert.NotEqual(MqttDisconnectSource.Client, completion.Source);
     }
 
-    [Fact]
-    public async Task Unacknowledged_qos1_message_is_redelivered_to_a_persistent_session()
+    [Theory]
+    [InlineData(MqttProtocolVersion.V311)]
+    [InlineData(MqttProtocolVersion.V500)]
+    public async Task Unacknowledged_qos1_message_is_redelivered_to_a_persistent_session(MqttProtocolVersion version)
     {
-        await using var broker = await TestBroker.StartAsync();
-        await using var publisher = await broker.ConnectAsync();
-        var first = await broker.ConnectAsync(clientId: "persistent", configure: o =>
+        await using var broker = await TestBroker.StartAsync(persistentSessions: true);
+        await using var publisher = await broker.ConnectAsync(version);
+        var first = await broker.ConnectAsync(version, clientId: "persistent", configure: o =>
         {
             o.CleanSession = false;
+            o.SessionExpiryInterval = 300;
             o.AutoAcknowledge = false;
         });
         await first.SubscribeAsync("redeliver", MqttQualityOfService.AtLeastOnce, cancellationToken: Timeout.Token);
@@ -168,8 +171,12 @@ public class LifecycleTests
         Assert.False(original.Dup);
         await first.AbortAsync();
 
-        await using var second = await broker.ConnectAsync(clientId: "persistent", configure: o => o.CleanSession = false);
-        Assert.True(second.ConnAck!.SessionPresent);
+        await using var second = await broker.ConnectAsync(version, clientId: "persistent", configure: o =>
+        {
+            o.CleanSession = false;
+            o.SessionExpiryInterval = 300;
+        });
+        Assert.True(second.ConnAck!.SessionPresent, "session present");
         var again = await second.ReadAsync(Timeout.Token);
         Assert.Equal("redeliver", again.Topic);
         Assert.Equal("once", Encoding.UTF8.GetString(again.Payload.Span));

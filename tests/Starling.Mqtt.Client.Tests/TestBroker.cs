@@ -19,10 +19,10 @@ public sealed class TestBroker : IAsyncDisposable
 
     public int Port { get; }
 
-    public static async Task<TestBroker> StartAsync(Action<MqttServer>? configure = null)
+    public static async Task<TestBroker> StartAsync(Action<MqttServer>? configure = null, bool persistentSessions = false)
     {
         var port = FreePort();
-        var options = new MqttServerOptionsBuilder().WithDefaultEndpoint().WithDefaultEndpointPort(port).Build();
+        var options = new MqttServerOptionsBuilder().WithDefaultEndpoint().WithDefaultEndpointPort(port).WithPersistentSessions(persistentSessions).Build();
         var server = new MqttServerFactory().CreateMqttServer(options);
         configure?.Invoke(server);
         await server.StartAsync();
