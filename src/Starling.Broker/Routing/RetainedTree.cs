@@ -212,6 +212,30 @@ public sealed class RetainedTree<T>
         }
     }
 
+    /// <summary>The number of nodes below the root; lets tests check that removals prune the trie.</summary>
+    internal int CountNodes()
+    {
+        lock (_lock)
+        {
+            int count = 0;
+            var pending = new Stack<RetainedTreeNode<T>>();
+            pending.Push(_root);
+            while (pending.TryPop(out RetainedTreeNode<T>? node))
+            {
+                if (node.Children is { } children)
+                {
+                    foreach (RetainedTreeNode<T> child in children.Values)
+                    {
+                        count++;
+                        pending.Push(child);
+                    }
+                }
+            }
+
+            return count;
+        }
+    }
+
     // A first level starting with '$' is reserved for the server (e.g. "$SYS") [MQTT-4.7.2-1].
     private static bool IsSystem(string firstLevel) => firstLevel.StartsWith('$');
 

@@ -22,6 +22,8 @@ internal sealed class TopicTreeChildren<T>
 
     public bool IsEmpty => _map.IsEmpty;
 
+    public ICollection<TopicTreeNode<T>> Nodes => _map.Values;
+
     public bool TryGet(ReadOnlySpan<byte> level, [NotNullWhen(true)] out TopicTreeNode<T>? child) =>
         _lookup.TryGetValue(level, out child);
 

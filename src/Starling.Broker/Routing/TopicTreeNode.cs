@@ -55,6 +55,28 @@ internal sealed class TopicTreeNode<T>
         }
     }
 
+    /// <summary>Every child, wildcards included; for diagnostics.</summary>
+    public IEnumerable<TopicTreeNode<T>> AllChildren()
+    {
+        if (_plus is { } plus)
+        {
+            yield return plus;
+        }
+
+        if (_hash is { } hash)
+        {
+            yield return hash;
+        }
+
+        if (_children is { } children)
+        {
+            foreach (TopicTreeNode<T> child in children.Nodes)
+            {
+                yield return child;
+            }
+        }
+    }
+
     /// <summary>Writer only.</summary>
     public TopicTreeNode<T> GetOrAddChild(string level)
     {
