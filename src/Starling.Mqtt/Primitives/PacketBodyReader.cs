@@ -89,7 +89,7 @@ internal ref struct PacketBodyReader
     /// <summary>Binary Data (section 1.5.6): a two byte length and the bytes, as a slice.</summary>
     public ReadOnlySequence<byte> ReadBinarySlice(string field)
     {
-        ushort length = ReadUInt16(field + " length");
+        ushort length = ReadUInt16(field); // no concatenation: this path must not allocate
         return ReadBytes(length, field);
     }
 
