@@ -34,8 +34,7 @@ public class TopicTreeMatchBenchmarks
         for (int i = 0; i < Subscriptions; i++)
         {
             int room = i % rooms;
-            int building = room / (FloorsPerBuilding * RoomsPerFloor) % buildings;
-            int floor = room / RoomsPerFloor % FloorsPerBuilding;
+            (int building, int floor) = Locate(room, buildings);
             string clientId = $"client-{i}";
             (string filter, string? group) = (i % 1000) switch
             {
@@ -48,13 +47,26 @@ public class TopicTreeMatchBenchmarks
             _tree.AddOrReplace(filter, new BenchSubscription(clientId, group), out _);
         }
 
-        _topicWithSubscribers = Encoding.UTF8.GetBytes("sensors/b3/f4/r877/temp");
-        _topicWithoutSubscribers = Encoding.UTF8.GetBytes("sensors/b3/f4/unknown/humidity");
+        // A room in the middle of the layout, placed by the same rule as the subscriptions above.
+        int probe = rooms / 2 + 7;
+        (int b, int f) = Locate(probe, buildings);
+        _topicWithSubscribers = Encoding.UTF8.GetBytes($"sensors/b{b}/f{f}/r{probe}/temp");
+        _topicWithoutSubscribers = Encoding.UTF8.GetBytes($"sensors/b{b}/f{f}/unknown/humidity");
 
         _results.Clear();
         _tree.Match(_topicWithSubscribers, _results);
-        Console.WriteLine($"// {_tree.Count} subscriptions; the matched topic has {_results.Count} subscribers.");
+        int few = _results.Count;
+        _results.Clear();
+        _tree.Match(_topicWithoutSubscribers, _results);
+        Console.WriteLine($"// {_tree.Count} subscriptions; the topics match {few} and {_results.Count} subscriptions.");
+        if (few is < 3 or > 20)
+        {
+            throw new InvalidOperationException($"The benchmark topic should have a few subscribers, not {few}.");
+        }
     }
+
+    private static (int Building, int Floor) Locate(int room, int buildings) =>
+        (room / (FloorsPerBuilding * RoomsPerFloor) % buildings, room / RoomsPerFloor % FloorsPerBuilding);
 
     [Benchmark]
     public int MatchTopicWithFewSubscribers()

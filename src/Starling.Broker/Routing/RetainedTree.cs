@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Starling.Mqtt;
 
 namespace Starling.Broker.Routing;
@@ -94,7 +95,7 @@ public sealed class RetainedTree<T>
     }
 
     /// <summary>Gets the message retained at exactly <paramref name="topic"/>.</summary>
-    public bool TryGet(string topic, out T? value)
+    public bool TryGet(string topic, [NotNullWhen(true)] out T? value)
     {
         string[] levels = SplitTopic(topic);
         lock (_lock)
