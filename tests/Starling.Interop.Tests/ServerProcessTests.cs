@@ -1,0 +1,103 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using Starling.Interop.Tests.Infrastructure;
+
+namespace Starling.Interop.Tests;
+
+/// <summary>The real starling-server executable: --port, mosquitto traffic at every QoS, and a graceful stop on SIGTERM.</summary>
+public sealed class ServerProcessTests
+{
+    [Fact]
+    public async Task Server_AcceptsMosquittoTraffic_AndStopsGracefully_OnSigterm()
+    {
+        int port = FreePort();
+        string serverDll = Path.Combine(AppContext.BaseDirectory, "starling-server.dll");
+        Assert.True(File.Exists(serverDll), serverDll);
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var argument in new[] { serverDll, "--port", port.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1" })
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        using var server = Process.Start(info)!;
+        var output = new System.Text.StringBuilder();
+        server.OutputDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
+        server.BeginOutputReadLine();
+        server.BeginErrorReadLine();
+        try
+        {
+            await WaitForPortAsync(port);
+            string p = port.ToString(CultureInfo.InvariantCulture);
+            for (int qos = 0; qos <= 2; qos++)
+            {
+                string q = qos.ToString(CultureInfo.InvariantCulture);
+                using var sub = Mosquitto.StartSub(["-h", "127.0.0.1", "-p", p, "-t", "proc/" + q, "-q", q, "-C", "1", "-W", "10"]);
+                await Task.Delay(300);
+                var (exit, _, error) = await Mosquitto.RunAsync("mosquitto_pub", ["-h", "127.0.0.1", "-p", p, "-t", "proc/" + q, "-q", q, "-m", "hello" + q], TimeSpan.FromSeconds(10));
+                Assert.True(exit == 0, error);
+                Assert.Equal("hello" + q, (await sub.StandardOutput.ReadToEndAsync()).Trim());
+            }
+
+            // A subscriber stays connected while the server stops: SIGTERM must close it and exit cleanly.
+            var (lingering, _) = await RawClient.ConnectAsync(port, new Starling.Mqtt.Packets.ConnectPacket { ClientId = "lingering", KeepAlive = 60 });
+            await using var _l = lingering;
+            Assert.Equal(0, Kill(server.Id, 15));
+            try
+            {
+                await server.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(15));
+            }
+            catch (TimeoutException)
+            {
+                lock (output)
+                {
+                    Assert.Fail("the server did not exit after SIGTERM:\n" + output);
+                }
+            }
+
+            Assert.Equal(0, server.ExitCode);
+            Assert.True(await lingering.WaitForCloseAsync(TimeSpan.FromSeconds(5)));
+            lock (output)
+            {
+                Assert.Contains("Starling stopped", output.ToString(), StringComparison.Ordinal);
+            }
+        }
+        finally
+        {
+            if (!server.HasExited)
+            {
+                server.Kill();
+            }
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static async Task WaitForPortAsync(int port)
+    {
+        for (int i = 0; i < 200; i++)
+        {
+            try
+            {
+                using var client = new TcpClient();
+                await client.ConnectAsync(IPAddress.Loopback, port);
+                return;
+            }
+            catch (SocketException)
+            {
+                await Task.Delay(50);
+            }
+        }
+
+        throw new TimeoutException("The server did not open its port.");
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int Kill(int pid, int signal);
+}
