@@ -1,0 +1,105 @@
+using System.Buffers;
+using System.Net;
+using System.Threading.Channels;
+using Starling.Broker;
+using Starling.Broker.Connections;
+using Starling.Mqtt;
+using Starling.Mqtt.Packets;
+
+namespace Starling.Broker.Tests.Engine;
+
+/// <summary>
+/// A transport with no socket: the test pushes bytes in (in chunks of any size, keeping the leftover as a
+/// real transport does) and reads the packets the engine sent. Proves the engine is transport-agnostic.
+/// </summary>
+internal sealed class InMemoryTransport : IConnectionTransport
+{
+    private readonly Channel<byte[]> _sent = Channel.CreateUnbounded<byte[]>();
+    private readonly MqttProtocolVersion _version;
+    private byte[] _pending = [];
+    private byte[] _received = [];
+
+    public InMemoryTransport(MqttBroker broker, MqttProtocolVersion version = MqttProtocolVersion.V311)
+    {
+        _version = version;
+        Connection = broker.Connect(this);
+    }
+
+    public MqttConnection Connection { get; }
+
+    public EndPoint? RemoteEndPoint { get; } = new IPEndPoint(IPAddress.Loopback, 50000);
+
+    public EndPoint? LocalEndPoint { get; } = new IPEndPoint(IPAddress.Loopback, 1883);
+
+    public string ListenerName => "memory";
+
+    public TaskCompletionSource Closed { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public ValueTask SendAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+    {
+        _sent.Writer.TryWrite(data.ToArray());
+        return ValueTask.CompletedTask;
+    }
+
+    public void Close()
+    {
+        if (Closed.TrySetResult())
+        {
+            _sent.Writer.TryComplete();
+            _ = Connection.TransportClosedAsync();
+        }
+    }
+
+    /// <summary>Feeds bytes as a transport would: appended to what was left, whole packets consumed.</summary>
+    public async Task FeedAsync(ReadOnlyMemory<byte> bytes)
+    {
+        _pending = [.. _pending, .. bytes.Span];
+        long consumed = await Connection.ReceiveAsync(new ReadOnlySequence<byte>(_pending));
+        _pending = _pending[(int)consumed..];
+    }
+
+    public Task SendPacketAsync(MqttPacket packet)
+    {
+        var writer = new ArrayBufferWriter<byte>();
+        MqttPacketWriter.Write(packet, _version, writer);
+        return FeedAsync(writer.WrittenMemory);
+    }
+
+    /// <summary>The next packet the engine wrote, or null once the connection closed.</summary>
+    public async Task<MqttPacket?> NextAsync(TimeSpan? timeout = null)
+    {
+        using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(5));
+        while (true)
+        {
+            var sequence = new ReadOnlySequence<byte>(_received);
+            if (MqttPacketReader.TryRead(ref sequence, _version, uint.MaxValue, out var packet))
+            {
+                _received = _received[(_received.Length - (int)sequence.Length)..];
+                return packet;
+            }
+
+            try
+            {
+                if (!await _sent.Reader.WaitToReadAsync(cts.Token))
+                {
+                    return null;
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                throw new TimeoutException("the engine sent nothing");
+            }
+
+            while (_sent.Reader.TryRead(out var chunk))
+            {
+                _received = [.. _received, .. chunk];
+            }
+        }
+    }
+
+    public async Task<ConnAckPacket> ConnectAsync(string clientId, bool clean = true)
+    {
+        await SendPacketAsync(new ConnectPacket { ProtocolVersion = _version, ClientId = clientId, CleanSession = clean, KeepAlive = 60 });
+        return Assert.IsType<ConnAckPacket>(await NextAsync());
+    }
+}
