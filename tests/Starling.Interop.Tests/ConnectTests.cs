@@ -1,9 +1,9 @@
 using MQTTnet;
 using MQTTnet.Formatter;
-using MqttProtocolVersion = MQTTnet.Formatter.MqttProtocolVersion;
 using Starling.Interop.Tests.Infrastructure;
 using Starling.Mqtt;
 using Starling.Mqtt.Packets;
+using MqttProtocolVersion = MQTTnet.Formatter.MqttProtocolVersion;
 
 namespace Starling.Interop.Tests;
 

@@ -1,10 +1,10 @@
 using MQTTnet;
 using MQTTnet.Formatter;
-using MqttProtocolVersion = MQTTnet.Formatter.MqttProtocolVersion;
 using MQTTnet.Protocol;
 using Starling.Interop.Tests.Infrastructure;
 using Starling.Mqtt;
 using Starling.Mqtt.Packets;
+using MqttProtocolVersion = MQTTnet.Formatter.MqttProtocolVersion;
 
 namespace Starling.Interop.Tests;
 

@@ -7,7 +7,7 @@ namespace Starling.Broker.Connections;
 public sealed partial class MqttConnection
 {
     private void HandlePubAck(PubAckPacket packet) =>
-        _session!.Acknowledge(packet.PacketId, MqttQualityOfService.AtLeastOnce); // [MQTT-4.3.2-?] frees the in-flight slot
+        _session!.Acknowledge(packet.PacketId, MqttQualityOfService.AtLeastOnce); // frees the in-flight slot (section 4.3.2)
 
     private void HandlePubRec(PubRecPacket packet)
     {
@@ -21,7 +21,7 @@ public sealed partial class MqttConnection
 
         bool known = session.MarkReleased(packet.PacketId);
 
-        // [MQTT-4.3.3-?] PUBREC is answered with PUBREL; 5.0 says 0x92 for an id we do not hold.
+        // PUBREC is answered with PUBREL (section 4.3.3); 5.0 says 0x92 for an id we do not hold.
         WritePubRel(packet.PacketId, known ? MqttReasonCode.Success : MqttReasonCode.PacketIdentifierNotFound);
     }
 

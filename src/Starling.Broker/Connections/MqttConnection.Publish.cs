@@ -77,7 +77,7 @@ public sealed partial class MqttConnection
 
             if (!allowed)
             {
-                // 3.1.1 acknowledges a refused PUBLISH as usual; 5.0 says why [MQTT-3.4.2-?].
+                // 3.1.1 acknowledges a refused PUBLISH as usual; 5.0 says why with a reason code (section 3.4.2.1).
                 reason = context.RefusalReasonCode;
                 reasonString = context.ReasonString;
             }
@@ -147,7 +147,7 @@ public sealed partial class MqttConnection
             case MqttQualityOfService.ExactlyOnce:
                 if (reason.IsFailure())
                 {
-                    _session!.ReleaseIncomingQoS2(view.PacketId); // a failed PUBREC ends the flow [MQTT-4.3.3-?]
+                    _session!.ReleaseIncomingQoS2(view.PacketId); // a failed PUBREC ends the flow (5.0 section 4.3.3)
                 }
 
                 WritePacket(new PubRecPacket { PacketId = view.PacketId, ReasonCode = reason, Properties = properties }); // [MQTT-4.3.3-2]

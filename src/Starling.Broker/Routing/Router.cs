@@ -75,7 +75,7 @@ internal sealed class Router
             bool retain = subscription.RetainAsPublished && message.Retain;
             if (subscription.ShareGroup is not null)
             {
-                // A shared subscription's copy is delivered on its own, beside any non-shared one [MQTT-4.8.2-?].
+                // A shared subscription's copy is delivered on its own, beside any non-shared one (5.0 section 4.8.2).
                 deliveries.Add(new PendingDelivery(subscription.Session, qos, retain, subscription.SubscriptionId == 0 ? null : [subscription.SubscriptionId]));
                 continue;
             }
