@@ -124,7 +124,7 @@ public enum CloseReason
 }
 
 /// <summary>A connection that has closed.</summary>
-/// <param name="Client">The client, or null when it closed before a CONNECT was accepted.</param>
+/// <param name="Client">The client, or null when the connection closed before a valid CONNECT was read. A CONNECT refused by an OnConnect hook still carries its client, with <see cref="CloseReason.Refused"/>.</param>
 /// <param name="Reason">Why it closed.</param>
 /// <param name="RemoteEndPoint">The peer's address.</param>
 public sealed record CloseContext(MqttClientInfo? Client, CloseReason Reason, EndPoint? RemoteEndPoint);
