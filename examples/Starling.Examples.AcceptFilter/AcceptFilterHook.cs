@@ -33,6 +33,7 @@ public partial class AcceptFilterHook : BrokerHook
         }
 
         // A listener bound to "::" (the default) accepts IPv4 clients too and reports them as ::ffff:a.b.c.d.
+        // IPNetwork.Contains matches those against IPv4 ranges by itself; mapping keeps the log readable.
         if (address.IsIPv4MappedToIPv6)
         {
             address = address.MapToIPv4();

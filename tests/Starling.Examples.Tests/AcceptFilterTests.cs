@@ -115,6 +115,12 @@ public sealed class AcceptFilterTests
         using var cts = new CancellationTokenSource(Mqtt.Timeout);
         var result = await allowed.ConnectAsync(options, cts.Token);
         Assert.Equal(MqttClientConnectResultCode.Success, result.ResultCode);
+
+        string[] publish = ["-h", "127.0.0.1", "-p", broker.Port.ToString(), "-t", "t", "-m", "x"];
+        var (exitCode, _, error) = await Mqtt.RunAsync("mosquitto_pub", [.. publish, "-A", "127.0.0.2"]);
+        Assert.True(exitCode == 0, $"exit {exitCode}: {error}");
+        (exitCode, _, _) = await Mqtt.RunAsync("mosquitto_pub", publish);
+        Assert.NotEqual(0, exitCode);
     }
 
     [Fact]
