@@ -89,7 +89,7 @@ internal ref struct PacketBodyReader
     /// <summary>Binary Data (section 1.5.6): a two byte length and the bytes, as a slice.</summary>
     public ReadOnlySequence<byte> ReadBinarySlice(string field)
     {
-        ushort length = ReadUInt16(field + " length");
+        ushort length = ReadUInt16(field); // no concatenation: this path must not allocate
         return ReadBytes(length, field);
     }
 
@@ -100,9 +100,14 @@ internal ref struct PacketBodyReader
     public ReadOnlySequence<byte> ReadStringSlice(string field)
     {
         ReadOnlySequence<byte> bytes = ReadBinarySlice(field);
+        if (bytes.PositionOf((byte)0) is not null)
+        {
+            throw MqttErrors.Malformed("MQTT-1.5.3-2", $"The {field} holds U+0000.");
+        }
+
         if (!Utf8Validator.IsValid(bytes))
         {
-            throw MqttErrors.Malformed("MQTT-1.5.3-1", $"The {field} is not well-formed UTF-8 or holds U+0000 [MQTT-1.5.3-2].");
+            throw MqttErrors.Malformed("MQTT-1.5.3-1", $"The {field} is not well-formed UTF-8.");
         }
 
         return bytes;
