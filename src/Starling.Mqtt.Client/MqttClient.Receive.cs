@@ -6,8 +6,8 @@ namespace Starling.Mqtt.Client;
 
 public sealed partial class MqttClient
 {
-    private readonly Channel<PublishPacket> _inbound = Channel.CreateUnbounded<PublishPacket>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
-    private readonly Channel<PublishPacket> _messages = Channel.CreateUnbounded<PublishPacket>(new UnboundedChannelOptions { SingleWriter = true });
+    private readonly Channel<PublishPacket> _inbound = Channel.CreateUnbounded<PublishPacket>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<PublishPacket> _messages = Channel.CreateUnbounded<PublishPacket>();
 
     /// <summary>QoS 2 packet ids received and not yet released by PUBREL; the value is whether PUBREC was sent.</summary>
     private readonly Dictionary<ushort, bool> _incomingQoS2 = [];

@@ -120,4 +120,43 @@ public class ConnectTests
         await Assert.ThrowsAsync<InvalidOperationException>(() => client.ConnectAsync(broker.Options(), Timeout.Token));
         Assert.True(client.IsConnected);
     }
+
+    [Fact]
+    public async Task Stream_factory_replaces_the_default_tcp_connection()
+    {
+        await using var broker = await TestBroker.StartAsync();
+        var opened = 0;
+        var options = broker.Options(MqttProtocolVersion.V500);
+        options.Host = "nowhere.invalid";
+        options.StreamFactory = async ct =>
+        {
+            Interlocked.Increment(ref opened);
+            var tcp = new System.Net.Sockets.TcpClient();
+            await tcp.ConnectAsync("127.0.0.1", broker.Port, ct);
+            return tcp.GetStream();
+        };
+        await using var client = new MqttClient();
+
+        await client.ConnectAsync(options, Timeout.Token);
+        await client.PingAsync(Timeout.Token);
+
+        Assert.Equal(1, opened);
+    }
+
+    [Fact]
+    public async Task Open_then_raw_connect_packet_is_answered()
+    {
+        await using var broker = await TestBroker.StartAsync();
+        await using var client = new MqttClient();
+        var received = new TaskCompletionSource<Starling.Mqtt.Packets.MqttPacket>(TaskCreationOptions.RunContinuationsAsynchronously);
+        client.PacketReceived += p => received.TrySetResult(p);
+        var options = broker.Options();
+
+        await client.OpenAsync(options, Timeout.Token);
+        await client.SendPacketAsync(options.CreateConnectPacket(), Timeout.Token);
+
+        var connAck = Assert.IsType<Starling.Mqtt.Packets.ConnAckPacket>(await received.Task.WaitAsync(Timeout.Token));
+        Assert.Equal(MqttReasonCode.Success, connAck.ReasonCode);
+        Assert.False(client.IsConnected); // the handshake was not ConnectAsync's
+    }
 }
