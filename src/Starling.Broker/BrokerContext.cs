@@ -47,6 +47,24 @@ internal sealed class BrokerContext
 
     public volatile bool IsStopping;
 
+    /// <summary>Publishes a will: retained if asked, then routed as any message.</summary>
+    public void PublishWill(ApplicationMessage will)
+    {
+        if (will.Retain && Options.RetainAvailable)
+        {
+            if (will.Payload.IsEmpty)
+            {
+                Retained.Remove(will.Topic);
+            }
+            else
+            {
+                Retained.Set(will);
+            }
+        }
+
+        Router.Publish(will);
+    }
+
     public void ConnectionClosed(MqttConnection connection)
     {
         Connections.TryRemove(connection, out _);

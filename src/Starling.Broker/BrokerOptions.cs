@@ -52,6 +52,45 @@ public sealed class BrokerOptions
     /// <summary>Highest QoS granted to a subscription. Default 2.</summary>
     public int MaximumQoS { get; set; } = 2;
 
+    /// <summary>
+    /// 5.0: how many QoS 1 and 2 PUBLISH a client may have unacknowledged towards the broker (Receive Maximum in
+    /// CONNACK). A client that sends more gets DISCONNECT 0x93. Default 1024.
+    /// </summary>
+    public int ReceiveMaximum { get; set; } = 1024;
+
+    /// <summary>5.0: the highest topic alias a client may use towards the broker (Topic Alias Maximum in CONNACK); 0 refuses aliases. Default 64.</summary>
+    public int TopicAliasMaximum { get; set; } = 64;
+
+    /// <summary>
+    /// 5.0: the most topic aliases the broker assigns towards one client (never more than the client allows).
+    /// When all are taken, the least recently used alias is given to the new topic. 0 sends no aliases. Default 64.
+    /// </summary>
+    public int OutboundTopicAliasMaximum { get; set; } = 64;
+
+    /// <summary>
+    /// 5.0: the longest keep-alive allowed, in seconds. A client asking for more, or for none, is told this value
+    /// as Server Keep Alive and held to it. 0 accepts whatever the client asks. Default 0.
+    /// </summary>
+    public int MaximumKeepAliveSeconds { get; set; }
+
+    /// <summary>5.0: the longest Session Expiry Interval granted, in seconds (0xFFFFFFFF: a session may never expire). Default 0xFFFFFFFF.</summary>
+    public uint MaximumSessionExpirySeconds { get; set; } = uint.MaxValue;
+
+    /// <summary>Whether wildcard filters may be subscribed (else SUBACK 0xA2). Default true.</summary>
+    public bool WildcardSubscriptionAvailable { get; set; } = true;
+
+    /// <summary>Whether 5.0 Subscription Identifiers are supported (else DISCONNECT 0xA1). Default true.</summary>
+    public bool SubscriptionIdentifiersAvailable { get; set; } = true;
+
+    /// <summary>Whether $share/{group}/{filter} subscriptions are supported (else SUBACK 0x9E). Default true.</summary>
+    public bool SharedSubscriptionsAvailable { get; set; } = true;
+
+    /// <summary>
+    /// 5.0: the Response Information returned in CONNACK to a client that sets Request Response Information;
+    /// "{clientId}" is replaced by the client's id. Empty sends none. Default "responses/{clientId}".
+    /// </summary>
+    public string ResponseInformation { get; set; } = "responses/{clientId}";
+
     /// <summary>Checks the values and throws naming the bad key.</summary>
     public void Validate()
     {
@@ -62,6 +101,10 @@ public sealed class BrokerOptions
         Require(MaximumSendBufferBytes >= 1024, nameof(MaximumSendBufferBytes), "must be at least 1024");
         Require(MaximumClientIdLength is > 0 and <= 65535, nameof(MaximumClientIdLength), "must be between 1 and 65535");
         Require(MaximumQoS is >= 0 and <= 2, nameof(MaximumQoS), "must be 0, 1 or 2");
+        Require(ReceiveMaximum is > 0 and <= 65535, nameof(ReceiveMaximum), "must be between 1 and 65535");
+        Require(TopicAliasMaximum is >= 0 and <= 65535, nameof(TopicAliasMaximum), "must be between 0 and 65535");
+        Require(OutboundTopicAliasMaximum is >= 0 and <= 65535, nameof(OutboundTopicAliasMaximum), "must be between 0 and 65535");
+        Require(MaximumKeepAliveSeconds is >= 0 and <= 65535, nameof(MaximumKeepAliveSeconds), "must be between 0 and 65535");
     }
 
     private static void Require(bool condition, string key, string message)

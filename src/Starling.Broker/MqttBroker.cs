@@ -176,10 +176,7 @@ public sealed class MqttBroker : IAsyncDisposable
                     connection.CheckTimeouts(now);
                 }
 
-                if (Options.PersistentSessionExpirySeconds > 0)
-                {
-                    _context.Sessions.ExpireSessions(now);
-                }
+                _context.Sessions.Sweep(now);
             }
         }
         catch (OperationCanceledException)

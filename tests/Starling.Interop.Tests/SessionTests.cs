@@ -22,6 +22,8 @@ public sealed class SessionTests : BrokerTestBase
             await first.SubscribeAsync("away/#", MqttQualityOfServiceLevel.ExactlyOnce);
         }
 
+        await WaitForOfflineAsync(Broker, id);
+
         await using (var publisher = await MqttNet.ConnectAsync(Broker, Id("pub")))
         {
             await publisher.PublishAsync("away/1", "one", MqttQualityOfServiceLevel.AtLeastOnce);
@@ -137,6 +139,8 @@ public sealed class SessionTests : BrokerTestBase
         {
             await first.SubscribeAsync("bound/t", MqttQualityOfServiceLevel.AtLeastOnce);
         }
+
+        await WaitForOfflineAsync(broker, id);
 
         await using (var publisher = await MqttNet.ConnectAsync(broker, Id("pub")))
         {

@@ -10,6 +10,8 @@ namespace Starling.Broker.Connections;
 public sealed partial class MqttConnection
 {
     private bool _requestProblemInformation = true;
+    private uint _clientMaximumPacketSize = uint.MaxValue;
+    private ushort _clientTopicAliasMaximum;
 
     private async ValueTask HandleConnectAsync(ConnectPacket connect)
     {
@@ -20,7 +22,7 @@ public sealed partial class MqttConnection
         if (clientId.Length == 0)
         {
             // 3.1 requires an id; 3.1.1 allows an empty one only with Clean Session = 1 [MQTT-3.1.3-7, MQTT-3.1.3-8];
-            // 5.0 always allows it and returns the id assigned [MQTT-3.1.3-6].
+            // 5.0 always allows it and returns the id assigned [MQTT-3.1.3-6, MQTT-3.2.2-16].
             bool allowed = options.AllowEmptyClientId && (_version == MqttProtocolVersion.V500 || (_version == MqttProtocolVersion.V311 && connect.CleanSession));
             if (!allowed)
             {
@@ -38,15 +40,17 @@ public sealed partial class MqttConnection
         }
 
         _client = new MqttClientInfo(clientId, connect.Username, _version, _transport.RemoteEndPoint, _transport.ListenerName);
-        var properties = connect.Properties;
-        if (_version == MqttProtocolVersion.V500 && properties is not null)
+        var properties = _version == MqttProtocolVersion.V500 ? connect.Properties : null;
+        if (properties is not null)
         {
-            if (properties.ReceiveMaximum is { } receiveMaximum)
-            {
-                _sendWindow = receiveMaximum; // [MQTT-3.3.4-7] never more unacknowledged QoS 1/2 than the client allows
-            }
+            ApplyClientLimits(properties);
+        }
 
-            _requestProblemInformation = properties.RequestProblemInformation != 0;
+        if (properties?.AuthenticationMethod is not null)
+        {
+            // 5.0 enhanced authentication: the AUTH exchange decides, then continues the CONNECT.
+            await BeginAuthenticationAsync(connect, clientId, assignedClientId).ConfigureAwait(false);
+            return;
         }
 
         MqttProperties? responseProperties = null;
@@ -72,24 +76,49 @@ public sealed partial class MqttConnection
             }
         }
 
+        CompleteConnect(connect, clientId, assignedClientId, responseProperties);
+    }
+
+    /// <summary>Accepts the CONNECT: takes up the session and answers CONNACK with what the broker allows.</summary>
+    private void CompleteConnect(ConnectPacket connect, string clientId, bool assignedClientId, MqttProperties? responseProperties)
+    {
         if (_state != StateAwaitingConnect)
         {
-            return; // closed (timeout, shutdown) while the hook ran
+            return; // closed (timeout, shutdown) while a hook ran
         }
 
+        var options = _broker.Options;
         _keepAlive = connect.KeepAlive;
         _will = connect.Will;
         _publishWill = _will is not null;
-        bool endsWithConnection = _version == MqttProtocolVersion.V500
-            ? (properties?.SessionExpiryInterval ?? 0) == 0
-            : connect.CleanSession;
         var connack = new ConnAckPacket { ReasonCode = MqttReasonCode.Success };
+        uint expiry;
         if (_version == MqttProtocolVersion.V500)
         {
-            connack.Properties = ConnAckProperties(responseProperties, assignedClientId ? clientId : null);
+            var properties = responseProperties ?? new MqttProperties();
+            if (options.MaximumKeepAliveSeconds > 0 && (_keepAlive == 0 || _keepAlive > options.MaximumKeepAliveSeconds))
+            {
+                // [MQTT-3.2.2-21] The client must use the Server Keep Alive we return.
+                _keepAlive = (ushort)options.MaximumKeepAliveSeconds;
+                properties.ServerKeepAlive = _keepAlive;
+            }
+
+            uint requested = connect.Properties?.SessionExpiryInterval ?? 0;
+            expiry = Math.Min(requested, options.MaximumSessionExpirySeconds);
+            if (expiry != requested)
+            {
+                properties.SessionExpiryInterval = expiry; // tell the client the interval it got (5.0 section 3.2.2.3.2)
+            }
+
+            connack.Properties = ConnAckProperties(properties, assignedClientId ? clientId : null, connect.Properties?.RequestResponseInformation == 1 ? clientId : null);
+        }
+        else
+        {
+            uint persistent = options.PersistentSessionExpirySeconds == 0 ? uint.MaxValue : options.PersistentSessionExpirySeconds;
+            expiry = connect.CleanSession ? 0 : persistent;
         }
 
-        _session = _broker.Sessions.Attach(this, clientId, connect.CleanSession, endsWithConnection, connack, out var previous);
+        _session = _broker.Sessions.Attach(this, clientId, connect.CleanSession, expiry, connack, out var previous);
         previous?.TakeOver();
         BrokerLog.ClientConnected(_broker.Logger, clientId, _transport.RemoteEndPoint, (int)_version, connect.CleanSession, _keepAlive);
     }
@@ -103,7 +132,7 @@ public sealed partial class MqttConnection
         connack.SessionPresent = sessionPresent; // [MQTT-3.2.2-2, MQTT-3.2.2-3]
         lock (_sendGate)
         {
-            if (_state == StateAwaitingConnect)
+            if (_state is StateAwaitingConnect)
             {
                 _state = StateConnected;
             }
@@ -116,13 +145,30 @@ public sealed partial class MqttConnection
         }
     }
 
+    /// <summary>What a 5.0 client's CONNECT says it can take: in-flight window, packet size, topic aliases.</summary>
+    private void ApplyClientLimits(MqttProperties properties)
+    {
+        if (properties.ReceiveMaximum is { } receiveMaximum)
+        {
+            _sendWindow = receiveMaximum; // [MQTT-3.3.4-7] never more unacknowledged QoS 1/2 than the client allows
+        }
+
+        if (properties.MaximumPacketSize is { } maximumPacketSize)
+        {
+            _clientMaximumPacketSize = maximumPacketSize; // [MQTT-3.1.2-24] never send a larger packet
+        }
+
+        _clientTopicAliasMaximum = properties.TopicAliasMaximum ?? 0; // [MQTT-3.1.2-26] no alias above it, none if absent
+        _requestProblemInformation = properties.RequestProblemInformation != 0;
+    }
+
     private void RefuseConnect(MqttReasonCode code, string clientId, MqttProperties? properties = null)
     {
         BrokerLog.ConnectRefused(_broker.Logger, clientId, code.ToString());
 
         // [MQTT-3.2.2-4] A refusal has Session Present = 0; then the connection is closed [MQTT-3.2.2-5].
         var connack = new ConnAckPacket { ReasonCode = code };
-        if (_version == MqttProtocolVersion.V500 && _requestProblemInformation)
+        if (_version == MqttProtocolVersion.V500)
         {
             connack.Properties = properties;
         }
@@ -131,15 +177,25 @@ public sealed partial class MqttConnection
         CloseConnection(CloseReason.Refused);
     }
 
-    private MqttProperties ConnAckProperties(MqttProperties? fromHooks, string? assignedClientId)
+    /// <summary>The CONNACK properties of 5.0: what the broker supports and allows, stated plainly.</summary>
+    private MqttProperties ConnAckProperties(MqttProperties properties, string? assignedClientId, string? responseInformationFor)
     {
         var options = _broker.Options;
-        var properties = fromHooks ?? new MqttProperties();
         properties.AssignedClientIdentifier = assignedClientId;
+        properties.ReceiveMaximum = (ushort)options.ReceiveMaximum;
         properties.MaximumPacketSize = (uint)options.MaximumPacketSize;
-        properties.TopicAliasMaximum = 0;
-        properties.RetainAvailable = options.RetainAvailable ? null : (byte)0;
-        properties.MaximumQoS = options.MaximumQoS < 2 ? (byte)options.MaximumQoS : null;
+        properties.TopicAliasMaximum = (ushort)options.TopicAliasMaximum;
+        properties.RetainAvailable = options.RetainAvailable ? (byte)1 : (byte)0;
+        properties.MaximumQoS = options.MaximumQoS < 2 ? (byte)options.MaximumQoS : null; // absent means 2 [MQTT-3.2.2-9]
+        properties.WildcardSubscriptionAvailable = options.WildcardSubscriptionAvailable ? (byte)1 : (byte)0;
+        properties.SubscriptionIdentifierAvailable = options.SubscriptionIdentifiersAvailable ? (byte)1 : (byte)0;
+        properties.SharedSubscriptionAvailable = options.SharedSubscriptionsAvailable ? (byte)1 : (byte)0;
+        if (responseInformationFor is not null && options.ResponseInformation.Length > 0)
+        {
+            // Only when the client asked for it with Request Response Information = 1 [MQTT-3.1.2-28].
+            properties.ResponseInformation = options.ResponseInformation.Replace("{clientId}", responseInformationFor, StringComparison.Ordinal);
+        }
+
         return properties;
     }
 }

@@ -11,6 +11,8 @@ namespace Starling.Broker.Connections;
 /// <summary>PUBLISH from a client, and PUBREL that completes an incoming QoS 2 flow.</summary>
 public sealed partial class MqttConnection
 {
+    private (string Topic, byte[] Utf8)?[]? _inboundAliases;
+
     private async ValueTask HandlePublishAsync(MqttFixedHeader header, ReadOnlySequence<byte> body)
     {
         var view = MqttPacketReader.ReadPublish(header, body, _version);
@@ -23,39 +25,55 @@ public sealed partial class MqttConnection
         }
 
         MqttProperties? properties = null;
+        string? aliasedTopic = null;
+        byte[]? topicCopy = null;
         if (_version == MqttProtocolVersion.V500 && !view.Properties.IsEmpty)
         {
             properties = MqttPacketReader.ReadProperties(view.Properties, MqttPacketType.Publish);
-            if (properties.TopicAlias is not null)
-            {
-                // We announce Topic Alias Maximum 0, so any alias is out of range [MQTT-3.3.2-9].
-                throw new MqttProtocolException(MqttReasonCode.TopicAliasInvalid, "MQTT-3.3.2-9", "Topic alias used but none allowed.");
-            }
-
             if (properties.SubscriptionIdentifiers is not null)
             {
                 throw new MqttProtocolException(MqttReasonCode.ProtocolError, "MQTT-3.3.4-6", "A client PUBLISH must not carry a Subscription Identifier.");
             }
+
+            if (properties.TopicAlias is { } alias)
+            {
+                (aliasedTopic, topicCopy) = ResolveTopicAlias(alias, view.Topic);
+                properties.TopicAlias = null; // an alias belongs to this connection and is never forwarded
+            }
         }
 
-        if (view.Topic.IsEmpty)
+        if (aliasedTopic is null)
         {
-            throw new MqttProtocolException(MqttReasonCode.TopicNameInvalid, "MQTT-4.7.3-1", "Topic name is empty.");
+            if (view.Topic.IsEmpty)
+            {
+                // [MQTT-4.7.3-1] Empty only with a topic alias (5.0); then 0x82, a protocol error.
+                throw new MqttProtocolException(_version == MqttProtocolVersion.V500 ? MqttReasonCode.ProtocolError : MqttReasonCode.TopicNameInvalid, "MQTT-4.7.3-1", "Topic name is empty.");
+            }
+
+            topicCopy = view.Topic.IsSingleSegment ? null : view.Topic.ToArray();
         }
 
-        if (view.QoS == MqttQualityOfService.ExactlyOnce && !session.TryBeginIncomingQoS2(view.PacketId))
+        if (view.QoS == MqttQualityOfService.ExactlyOnce)
         {
-            // [MQTT-4.3.3-10] A resend of a QoS 2 PUBLISH not yet released: acknowledge again, do not deliver again.
-            WritePacket(new PubRecPacket { PacketId = view.PacketId });
-            return;
+            if (_version == MqttProtocolVersion.V500 && session.IncomingQoS2Count >= _broker.Options.ReceiveMaximum && !session.HoldsIncomingQoS2(view.PacketId))
+            {
+                // [MQTT-3.3.4-9] More unacknowledged QoS 2 PUBLISH than the Receive Maximum we announced.
+                throw new MqttProtocolException(MqttReasonCode.ReceiveMaximumExceeded, "MQTT-3.3.4-9", "Receive Maximum exceeded.");
+            }
+
+            if (!session.TryBeginIncomingQoS2(view.PacketId))
+            {
+                // [MQTT-4.3.3-10] A resend of a QoS 2 PUBLISH not yet released: acknowledge again, do not deliver again.
+                WritePacket(new PubRecPacket { PacketId = view.PacketId });
+                return;
+            }
         }
 
-        byte[]? topicCopy = view.Topic.IsSingleSegment ? null : view.Topic.ToArray();
         var reason = MqttReasonCode.Success;
         string? reasonString = null;
         if (_broker.Hooks.HasPublish)
         {
-            var context = new PublishContext(_client!, new ApplicationMessageView(Encoding.UTF8.GetString(view.Topic), view.Payload.ToArray(), view.QoS, view.Retain, properties));
+            var context = new PublishContext(_client!, new ApplicationMessageView(aliasedTopic ?? Encoding.UTF8.GetString(view.Topic), view.Payload.ToArray(), view.QoS, view.Retain, properties));
             bool allowed;
             try
             {
@@ -88,7 +106,7 @@ public sealed partial class MqttConnection
         }
         else
         {
-            Route(view, topic: null, payload: null, properties, topicCopy);
+            Route(view, aliasedTopic, payload: null, properties, topicCopy);
         }
 
         Acknowledge(view, reason, reasonString);
@@ -122,6 +140,30 @@ public sealed partial class MqttConnection
         }
 
         _broker.Router.Dispatch(message, matches);
+    }
+
+    /// <summary>
+    /// 5.0 topic alias from the client [MQTT-3.3.2-8..12]: a PUBLISH with a topic and an alias sets the alias; one
+    /// with an empty topic uses it. 0 or above our Topic Alias Maximum is DISCONNECT 0x94.
+    /// </summary>
+    private (string Topic, byte[] Utf8) ResolveTopicAlias(ushort alias, in ReadOnlySequence<byte> topic)
+    {
+        int maximum = _broker.Options.TopicAliasMaximum;
+        if (alias == 0 || alias > maximum)
+        {
+            throw new MqttProtocolException(MqttReasonCode.TopicAliasInvalid, "MQTT-3.3.2-9", $"Topic alias {alias} is outside 1..{maximum}.");
+        }
+
+        var aliases = _inboundAliases ??= new (string, byte[])?[maximum + 1];
+        if (!topic.IsEmpty)
+        {
+            var utf8 = topic.ToArray();
+            var entry = (Encoding.UTF8.GetString(utf8), utf8);
+            aliases[alias] = entry;
+            return entry;
+        }
+
+        return aliases[alias] ?? throw new MqttProtocolException(MqttReasonCode.ProtocolError, "MQTT-3.3.2-12", $"Topic alias {alias} was never set on this connection.");
     }
 
     private void StoreRetained(ApplicationMessage message)
@@ -168,14 +210,22 @@ public sealed partial class MqttConnection
             ? new MqttProperties { ReasonString = reasonString }
             : null;
 
-    private void PublishWill(MqttWill will)
+    /// <summary>
+    /// The will of a connection that closed without a normal DISCONNECT [MQTT-3.1.2-8]. 5.0 Will Delay Interval
+    /// holds it back until the delay passes or the session ends, and a resumed session cancels it; a takeover
+    /// by a connection that continues the session (Clean Start 0) cancels a delayed will too [MQTT-3.1.3-9].
+    /// </summary>
+    private void PublishWill(Sessions.Session session, MqttWill will, Sessions.DetachOutcome outcome)
     {
         var message = new ApplicationMessage(will.Topic, will.Payload, will.QoS, will.Retain, will.Properties, _client?.ClientId);
-        if (will.Retain && _broker.Options.RetainAvailable)
+        uint delay = _version == MqttProtocolVersion.V500 ? will.Properties?.WillDelayInterval ?? 0 : 0;
+        if (delay == 0 || outcome == Sessions.DetachOutcome.Ended || (outcome == Sessions.DetachOutcome.TakenOver && session.Ended))
         {
-            StoreRetained(message);
+            _broker.PublishWill(message);
         }
-
-        _broker.Router.Publish(message);
+        else if (outcome == Sessions.DetachOutcome.Kept)
+        {
+            _broker.Sessions.DelayWill(session, message, delay);
+        }
     }
 }

@@ -19,6 +19,7 @@ public sealed partial class MqttConnection : IThreadPoolWorkItem
     private bool _closeAfterFlush;
     private int _sendingBytes;
     private int _sendWindow = int.MaxValue;
+    private OutboundTopicAliases? _outboundAliases;
 
     /// <summary>How many QoS 1 and 2 messages may be in flight to this client.</summary>
     internal int SendWindow => Math.Min(_sendWindow, _broker.Options.MaximumInflightMessages);
@@ -39,12 +40,49 @@ public sealed partial class MqttConnection : IThreadPoolWorkItem
                 return false;
             }
 
-            var properties = _version == MqttProtocolVersion.V500 ? PublishProperties(message) : null;
-            MqttPacketWriter.WritePublish(_send, _version, message.Message.TopicUtf8, new ReadOnlySequence<byte>(message.Message.Payload), message.QoS, message.Retain, dup, packetId, properties);
+            var topic = message.Message.TopicUtf8.AsSpan();
+            MqttProperties? properties = null;
+            if (_version == MqttProtocolVersion.V500)
+            {
+                properties = PublishProperties(message);
+                if (_clientTopicAliasMaximum > 0 && _broker.Options.OutboundTopicAliasMaximum > 0)
+                {
+                    var aliases = _outboundAliases ??= new OutboundTopicAliases(Math.Min(_clientTopicAliasMaximum, _broker.Options.OutboundTopicAliasMaximum));
+                    properties ??= new MqttProperties();
+                    properties.TopicAlias = aliases.Get(message.Message.Topic, out bool known);
+                    if (known)
+                    {
+                        topic = default; // the client already maps this alias to the topic [MQTT-3.3.2-12]
+                    }
+                }
+            }
+
+            MqttPacketWriter.WritePublish(_send, _version, topic, new ReadOnlySequence<byte>(message.Message.Payload), message.QoS, message.Retain, dup, packetId, properties);
         }
 
         ScheduleFlush();
         return true;
+    }
+
+    /// <summary>
+    /// Whether the PUBLISH fits the client's 5.0 Maximum Packet Size. One that does not is dropped for this
+    /// client alone, as if sent [MQTT-3.1.2-25]; the others still get it.
+    /// </summary>
+    internal bool FitsClient(in OutgoingMessage message)
+    {
+        if (_clientMaximumPacketSize == uint.MaxValue)
+        {
+            return true;
+        }
+
+        var properties = PublishProperties(message);
+        if (properties is not null && _clientTopicAliasMaximum > 0)
+        {
+            properties.TopicAlias = 1; // room for an alias: the size is checked for the largest form
+        }
+
+        int size = MqttPacketWriter.GetPublishSize(_version, message.Message.TopicUtf8.Length, message.Message.Payload.Length, message.QoS, properties);
+        return (uint)size <= _clientMaximumPacketSize;
     }
 
     internal void WritePubRel(ushort packetId, MqttReasonCode reasonCode) =>

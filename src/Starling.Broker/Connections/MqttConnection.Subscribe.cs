@@ -16,6 +16,12 @@ public sealed partial class MqttConnection
         uint subscriptionId = 0;
         if (packet.Properties?.SubscriptionIdentifiers is [var id, ..])
         {
+            if (!_broker.Options.SubscriptionIdentifiersAvailable)
+            {
+                // We said Subscription Identifier Available = 0: using one is DISCONNECT 0xA1.
+                throw new MqttProtocolException(MqttReasonCode.SubscriptionIdentifiersNotSupported, "MQTT-3.8.2-1", "Subscription identifiers are not supported.");
+            }
+
             subscriptionId = id;
         }
 
@@ -53,13 +59,23 @@ public sealed partial class MqttConnection
     /// <summary>Checks a requested filter, caps its QoS, and lets the OnSubscribe hooks decide.</summary>
     private async ValueTask<MqttReasonCode> AuthorizeAsync(MqttSubscription request)
     {
-        var invalid = _version == MqttProtocolVersion.V500 ? MqttReasonCode.TopicFilterInvalid : MqttReasonCode.UnspecifiedError;
-        if (MqttTopic.TryParseShared(request.TopicFilter, out _, out _, out bool validShared))
+        bool v5 = _version == MqttProtocolVersion.V500;
+        var invalid = v5 ? MqttReasonCode.TopicFilterInvalid : MqttReasonCode.UnspecifiedError;
+        var options = _broker.Options;
+        string topicFilter = request.TopicFilter;
+        if (MqttTopic.TryParseShared(request.TopicFilter, out _, out var inner, out bool validShared))
         {
             if (!validShared)
             {
                 return invalid;
             }
+
+            if (!options.SharedSubscriptionsAvailable)
+            {
+                return v5 ? MqttReasonCode.SharedSubscriptionsNotSupported : MqttReasonCode.UnspecifiedError;
+            }
+
+            topicFilter = inner;
 
             if (request.NoLocal)
             {
@@ -70,6 +86,11 @@ public sealed partial class MqttConnection
         else if (!MqttTopic.IsValidTopicFilter(request.TopicFilter))
         {
             return invalid; // an invalid filter fails alone; the others of the SUBSCRIBE are still granted
+        }
+
+        if (!options.WildcardSubscriptionAvailable && MqttTopic.HasWildcard(topicFilter))
+        {
+            return v5 ? MqttReasonCode.WildcardSubscriptionsNotSupported : MqttReasonCode.UnspecifiedError;
         }
 
         // [MQTT-3.8.4-5] Grant at most the server's maximum QoS.
@@ -122,6 +143,12 @@ public sealed partial class MqttConnection
             _broker.Retained.Match(subscription.TopicFilter, retained);
             foreach (var message in retained)
             {
+                if (message.IsExpired)
+                {
+                    _broker.Retained.Remove(message.Topic); // an expired retained message is gone for everyone [MQTT-3.3.2-5]
+                    continue;
+                }
+
                 var qos = message.QoS < subscription.QoS ? message.QoS : subscription.QoS;
                 session.Deliver(new OutgoingMessage(message, qos, Retain: true, subscription.SubscriptionId == 0 ? null : [subscription.SubscriptionId]));
             }
@@ -166,7 +193,7 @@ public sealed partial class MqttConnection
                     throw new MqttProtocolException(MqttReasonCode.ProtocolError, "MQTT-3.14.2-2", "Session expiry raised from 0 at DISCONNECT.");
                 }
 
-                session.EndsWithConnection = expiry == 0;
+                session.ExpiryInterval = Math.Min(expiry, _broker.Options.MaximumSessionExpirySeconds);
             }
         }
 

@@ -104,10 +104,10 @@ public sealed partial class MqttConnection
         {
             if (_session is { } session)
             {
-                _broker.Sessions.Detach(session, this);
+                var outcome = _broker.Sessions.Detach(session, this);
                 if (_publishWill && _will is { } will)
                 {
-                    PublishWill(will);
+                    PublishWill(session, will, outcome);
                 }
 
                 BrokerLog.ClientDisconnected(_broker.Logger, _client?.ClientId, _closeReason.ToString());
@@ -165,7 +165,12 @@ public sealed partial class MqttConnection
     {
         if (_state == StateAwaitingConnect)
         {
-            if (header.Type != MqttPacketType.Connect)
+            if (_authentication is not null && header.Type == MqttPacketType.Auth)
+            {
+                return HandleAuthAsync((AuthPacket)MqttPacketReader.Read(header, body, _version));
+            }
+
+            if (header.Type != MqttPacketType.Connect || _version != MqttProtocolVersion.Unknown)
             {
                 throw new MqttProtocolException(MqttReasonCode.ProtocolError, "MQTT-3.1.0-1", "The first packet must be CONNECT.");
             }
@@ -204,6 +209,8 @@ public sealed partial class MqttConnection
             case DisconnectPacket disconnect:
                 HandleDisconnect(disconnect);
                 break;
+            case AuthPacket auth:
+                return HandleAuthAsync(auth);
             case ConnectPacket:
                 throw new MqttProtocolException(MqttReasonCode.ProtocolError, "MQTT-3.1.0-2", "A second CONNECT is a protocol violation.");
             default:

@@ -11,6 +11,7 @@ public sealed class BrokerMetrics : IDisposable
     private readonly Counter<long> _qos0Dropped;
     private readonly Counter<long> _queueFullDropped;
     private readonly Counter<long> _protocolErrors;
+    private readonly Counter<long> _oversizeDropped;
     private long _qos0DroppedTotal;
     private long _queueFullDroppedTotal;
 
@@ -22,6 +23,7 @@ public sealed class BrokerMetrics : IDisposable
         _qos0Dropped = _meter.CreateCounter<long>("starling.messages.dropped.qos0", description: "QoS 0 messages dropped because a client's send buffer was full");
         _queueFullDropped = _meter.CreateCounter<long>("starling.messages.dropped.queue_full", description: "Messages dropped because a session queue was full");
         _protocolErrors = _meter.CreateCounter<long>("starling.protocol_errors");
+        _oversizeDropped = _meter.CreateCounter<long>("starling.messages.dropped.too_large", description: "Messages dropped for one client because they exceed its Maximum Packet Size");
     }
 
     /// <summary>QoS 0 messages dropped so far because a send buffer was full.</summary>
@@ -35,6 +37,8 @@ public sealed class BrokerMetrics : IDisposable
     internal void MessageReceived() => _messagesReceived.Add(1);
 
     internal void ProtocolError() => _protocolErrors.Add(1);
+
+    internal void OversizeDropped() => _oversizeDropped.Add(1);
 
     internal void QoS0Dropped()
     {

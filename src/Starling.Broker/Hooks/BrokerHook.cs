@@ -23,6 +23,14 @@ public abstract class BrokerHook
     public virtual ValueTask<MqttReasonCode> OnConnectAsync(ConnectContext context, CancellationToken cancellationToken) => ValueTask.FromResult(MqttReasonCode.Success);
 
     /// <summary>
+    /// 5.0 enhanced authentication (section 4.12): a CONNECT naming an Authentication Method, each AUTH that
+    /// continues it, and re-authentication (AUTH 0x19). Return <see cref="AuthenticationResult.NotHandled"/> for
+    /// methods you do not know. The first hook that handles the method handles the whole exchange; a CONNECT
+    /// it accepts still goes through the OnConnect hooks.
+    /// </summary>
+    public virtual ValueTask<AuthenticationResult> OnAuthenticateAsync(AuthenticationContext context, CancellationToken cancellationToken) => ValueTask.FromResult(AuthenticationResult.NotHandled);
+
+    /// <summary>
     /// One filter of a SUBSCRIBE. <see cref="SubscribeContext.Result"/> holds the QoS the broker would grant;
     /// return it, a lower QoS, or a failure code (0x80 and above). Each hook sees the previous one's answer;
     /// the chain stops at the first failure.

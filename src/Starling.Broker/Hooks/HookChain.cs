@@ -11,6 +11,7 @@ public sealed class HookChain
 {
     private readonly BrokerHook[] _accept;
     private readonly BrokerHook[] _connect;
+    private readonly BrokerHook[] _authenticate;
     private readonly BrokerHook[] _subscribe;
     private readonly BrokerHook[] _publish;
     private readonly BrokerHook[] _close;
@@ -22,6 +23,7 @@ public sealed class HookChain
         var all = hooks.ToArray();
         _accept = Overriding(all, nameof(BrokerHook.OnAcceptAsync));
         _connect = Overriding(all, nameof(BrokerHook.OnConnectAsync));
+        _authenticate = Overriding(all, nameof(BrokerHook.OnAuthenticateAsync));
         _subscribe = Overriding(all, nameof(BrokerHook.OnSubscribeAsync));
         _publish = Overriding(all, nameof(BrokerHook.OnPublishAsync));
         _close = Overriding(all, nameof(BrokerHook.OnCloseAsync));
@@ -66,6 +68,26 @@ public sealed class HookChain
         }
 
         return MqttReasonCode.Success;
+    }
+
+    internal async ValueTask<AuthenticationResult> AuthenticateAsync(AuthenticationContext context, CancellationToken ct)
+    {
+        if (context.Handler is { } handler)
+        {
+            return await handler.OnAuthenticateAsync(context, ct).ConfigureAwait(false);
+        }
+
+        foreach (var hook in _authenticate)
+        {
+            var result = await hook.OnAuthenticateAsync(context, ct).ConfigureAwait(false);
+            if (result.Outcome != AuthenticationOutcome.NotHandled)
+            {
+                context.Handler = hook;
+                return result;
+            }
+        }
+
+        return AuthenticationResult.NotHandled;
     }
 
     internal async ValueTask<MqttReasonCode> SubscribeAsync(SubscribeContext context, CancellationToken ct)

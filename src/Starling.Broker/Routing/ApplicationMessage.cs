@@ -20,6 +20,7 @@ public sealed class ApplicationMessage
         Properties = properties;
         SenderClientId = senderClientId;
         CreatedAt = Environment.TickCount64;
+        ExpiresAt = properties?.MessageExpiryInterval is { } expiry ? CreatedAt + (expiry * 1000L) : long.MaxValue;
     }
 
     /// <summary>The topic name.</summary>
@@ -45,4 +46,10 @@ public sealed class ApplicationMessage
 
     /// <summary>When the broker received it (Environment.TickCount64), for message expiry.</summary>
     public long CreatedAt { get; }
+
+    /// <summary>5.0: when its Message Expiry Interval runs out (Environment.TickCount64); long.MaxValue when it has none.</summary>
+    public long ExpiresAt { get; }
+
+    /// <summary>Whether the Message Expiry Interval has passed: such a message is no longer delivered [MQTT-3.3.2-5].</summary>
+    public bool IsExpired => ExpiresAt != long.MaxValue && Environment.TickCount64 >= ExpiresAt;
 }

@@ -59,11 +59,23 @@ public sealed class Session
 
     internal MqttConnection? Connection { get; set; }
 
-    /// <summary>3.1.1 Clean Session = 1: the session ends when its connection does [MQTT-3.1.2-6].</summary>
-    internal bool EndsWithConnection { get; set; }
+    /// <summary>
+    /// Seconds the session outlives its connection: 0 ends it with the connection (3.1.1 Clean Session = 1,
+    /// 5.0 Session Expiry Interval absent or 0) [MQTT-3.1.2-6]; <see cref="uint.MaxValue"/> never expires.
+    /// </summary>
+    internal uint ExpiryInterval { get; set; }
+
+    /// <summary>Whether the session ends when its connection does.</summary>
+    internal bool EndsWithConnection => ExpiryInterval == 0;
 
     /// <summary>When a disconnected session expires (Environment.TickCount64), or long.MaxValue for never.</summary>
     internal long ExpiresAt { get; set; } = long.MaxValue;
+
+    /// <summary>5.0: a will waiting out its Will Delay Interval; cancelled if the session is resumed first [MQTT-3.1.3-9].</summary>
+    internal ApplicationMessage? PendingWill { get; set; }
+
+    /// <summary>When <see cref="PendingWill"/> is due (Environment.TickCount64).</summary>
+    internal long PendingWillAt { get; set; }
 
     /// <summary>Set once the session has ended; deliveries racing with its end are ignored.</summary>
     internal bool Ended { get; set; }
@@ -78,7 +90,7 @@ public sealed class Session
     {
         lock (Gate)
         {
-            if (Ended)
+            if (Ended || message.Message.IsExpired)
             {
                 return;
             }
@@ -86,6 +98,12 @@ public sealed class Session
             var connection = Connection;
             if (connection is not null)
             {
+                if (!connection.FitsClient(message))
+                {
+                    Broker.Metrics.OversizeDropped();
+                    return;
+                }
+
                 if (message.QoS == MqttQualityOfService.AtMostOnce)
                 {
                     // QoS 0 to a connected client is written now or, when its send buffer is full, dropped.
@@ -168,6 +186,26 @@ public sealed class Session
         }
     }
 
+    /// <summary>Incoming QoS 2 messages awaiting PUBREL: what counts against our Receive Maximum.</summary>
+    internal int IncomingQoS2Count
+    {
+        get
+        {
+            lock (Gate)
+            {
+                return _incomingQoS2?.Count ?? 0;
+            }
+        }
+    }
+
+    internal bool HoldsIncomingQoS2(ushort packetId)
+    {
+        lock (Gate)
+        {
+            return _incomingQoS2 is not null && _incomingQoS2.Contains(packetId);
+        }
+    }
+
     /// <summary>PUBREL from the client: forget the packet id. False when it was not held.</summary>
     internal bool ReleaseIncomingQoS2(ushort packetId)
     {
@@ -185,6 +223,9 @@ public sealed class Session
     {
         if (_inflight is not null)
         {
+            // Messages whose onward delivery had started are resent even if expired since; one the new
+            // connection's Maximum Packet Size cannot take is dropped.
+            _inflight.RemoveAll(inflight => !inflight.Released && !connection.FitsClient(inflight.Message));
             foreach (var inflight in _inflight)
             {
                 if (inflight.Released)
@@ -230,6 +271,13 @@ public sealed class Session
         while (_pending.Count > 0 && !connection.IsSendBufferFull)
         {
             var next = _pending.Peek();
+            if (next.Message.IsExpired || !connection.FitsClient(next))
+            {
+                // [MQTT-3.3.2-5] An expired message whose delivery had not started is deleted; so is one too large for this client.
+                _pending.Dequeue();
+                continue;
+            }
+
             if (next.QoS == MqttQualityOfService.AtMostOnce)
             {
                 _pending.Dequeue();

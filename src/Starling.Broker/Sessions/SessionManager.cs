@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Starling.Broker.Connections;
 using Starling.Broker.Diagnostics;
 using Starling.Broker.Routing;
@@ -7,14 +8,16 @@ using Starling.Mqtt.Packets;
 namespace Starling.Broker.Sessions;
 
 /// <summary>
-/// Creates, resumes, takes over and ends sessions. One lock serialises the CONNECT-time decisions of all
-/// client ids, so two connections racing for one id see a consistent order; it is never held while a
-/// hook runs or a socket is written.
+/// Creates, resumes, takes over, expires and ends sessions. One lock serialises the CONNECT-time decisions of
+/// all client ids, so two connections racing for one id see a consistent order; it is never held while a
+/// hook runs or a socket is written. Disconnected sessions that will expire, or hold a delayed will, sit in
+/// a watch list that the broker's once-a-second sweep walks; the other sessions cost the sweep nothing.
 /// </summary>
 internal sealed class SessionManager
 {
     private readonly BrokerContext _broker;
     private readonly Lock _connectGate = new();
+    private readonly ConcurrentDictionary<Session, byte> _watched = new();
 
     public SessionManager(BrokerContext broker, ISessionStore store)
     {
@@ -28,10 +31,10 @@ internal sealed class SessionManager
     /// Binds <paramref name="connection"/> to the session of <paramref name="clientId"/>. A session already
     /// used by another connection is taken from it [MQTT-3.1.4-2]; that connection is returned in
     /// <paramref name="previous"/> for the caller to close. Clean start, or a previous session that ended
-    /// with its connection, gives a new session [MQTT-3.1.2-6]. The session stays locked
-    /// while <see cref="MqttConnection.OnAttachedLocked"/> writes CONNACK, so no delivery overtakes it.
+    /// with its connection, gives a new session [MQTT-3.1.2-4]. The session stays locked while
+    /// <see cref="MqttConnection.OnAttachedLocked"/> writes CONNACK, so no delivery overtakes it.
     /// </summary>
-    public Session Attach(MqttConnection connection, string clientId, bool cleanStart, bool endsWithConnection, ConnAckPacket connack, out MqttConnection? previous)
+    public Session Attach(MqttConnection connection, string clientId, bool cleanStart, uint expiryInterval, ConnAckPacket connack, out MqttConnection? previous)
     {
         lock (_connectGate)
         {
@@ -49,7 +52,7 @@ internal sealed class SessionManager
                     BrokerLog.TakenOver(_broker.Logger, clientId);
                 }
 
-                if (cleanStart || existing.EndsWithConnection || existing.Ended)
+                if (cleanStart || existing.Ended || (previous is not null && existing.EndsWithConnection))
                 {
                     End(existing);
                     existing = null;
@@ -65,20 +68,22 @@ internal sealed class SessionManager
             lock (session.Gate)
             {
                 session.Connection = connection;
-                session.EndsWithConnection = endsWithConnection;
+                session.ExpiryInterval = expiryInterval;
                 session.ExpiresAt = long.MaxValue;
+                session.PendingWill = null; // resumed in time: a delayed will is cancelled [MQTT-3.1.3-9]
                 connection.OnAttachedLocked(session, sessionPresent: existing is not null, connack);
             }
 
+            _watched.TryRemove(session, out _);
             return session;
         }
     }
 
     /// <summary>
     /// A connection using <paramref name="session"/> has closed. If it still owned the session, the session
-    /// either ends (clean session) or waits for its client, queueing messages, until it expires.
+    /// either ends (expiry 0) or waits for its client, queueing messages, until it expires.
     /// </summary>
-    public void Detach(Session session, MqttConnection connection)
+    public DetachOutcome Detach(Session session, MqttConnection connection)
     {
         lock (_connectGate)
         {
@@ -86,35 +91,87 @@ internal sealed class SessionManager
             {
                 if (session.Connection != connection)
                 {
-                    return; // taken over: the session now belongs to another connection.
+                    return DetachOutcome.TakenOver;
                 }
 
                 session.Connection = null;
-                uint expiry = _broker.Options.PersistentSessionExpirySeconds;
-                session.ExpiresAt = expiry == 0 ? long.MaxValue : Environment.TickCount64 + (expiry * 1000L);
+                session.ExpiresAt = session.ExpiryInterval == uint.MaxValue
+                    ? long.MaxValue
+                    : Environment.TickCount64 + (session.ExpiryInterval * 1000L);
             }
 
             if (session.EndsWithConnection)
             {
                 End(session);
+                return DetachOutcome.Ended;
             }
+
+            if (session.ExpiresAt != long.MaxValue)
+            {
+                _watched[session] = 0;
+            }
+
+            return DetachOutcome.Kept;
         }
     }
 
-    /// <summary>Ends the sessions whose expiry has passed.</summary>
-    public void ExpireSessions(long now)
+    /// <summary>Holds a will until its delay has passed or the session ends, whichever is first.</summary>
+    public void DelayWill(Session session, ApplicationMessage will, uint delaySeconds)
     {
-        foreach (var session in Store.Snapshot())
+        lock (session.Gate)
         {
-            if (session.ExpiresAt <= now && !session.IsConnected)
+            if (session.IsConnected || session.Ended)
             {
-                lock (_connectGate)
+                return;
+            }
+
+            session.PendingWill = will;
+            session.PendingWillAt = Environment.TickCount64 + (delaySeconds * 1000L);
+        }
+
+        _watched[session] = 0;
+    }
+
+    /// <summary>The sweep: publishes delayed wills that are due and ends sessions whose expiry has passed.</summary>
+    public void Sweep(long now)
+    {
+        foreach (var session in _watched.Keys)
+        {
+            ApplicationMessage? will = null;
+            bool expired;
+            lock (_connectGate)
+            {
+                lock (session.Gate)
                 {
-                    if (!session.IsConnected && session.ExpiresAt <= now)
+                    if (session.IsConnected || session.Ended)
                     {
-                        End(session);
+                        _watched.TryRemove(session, out _);
+                        continue;
+                    }
+
+                    expired = session.ExpiresAt <= now;
+                    if (session.PendingWill is not null && (expired || session.PendingWillAt <= now))
+                    {
+                        // The will goes out at the earlier of its delay and the session's end.
+                        will = session.PendingWill;
+                        session.PendingWill = null;
                     }
                 }
+
+                if (expired)
+                {
+                    End(session);
+                    _watched.TryRemove(session, out _);
+                }
+                else if (session.PendingWill is null && session.ExpiresAt == long.MaxValue)
+                {
+                    _watched.TryRemove(session, out _);
+                }
+            }
+
+            if (will is not null)
+            {
+                _broker.PublishWill(will);
             }
         }
     }
@@ -123,10 +180,13 @@ internal sealed class SessionManager
     private void End(Session session)
     {
         Subscription[] subscriptions;
+        ApplicationMessage? pendingWill;
         lock (session.Gate)
         {
             session.Ended = true;
             subscriptions = [.. session.Subscriptions.Values];
+            pendingWill = session.PendingWill;
+            session.PendingWill = null;
             session.ClearLocked();
         }
 
@@ -136,5 +196,9 @@ internal sealed class SessionManager
         }
 
         Store.Remove(session);
+        if (pendingWill is not null)
+        {
+            _broker.PublishWill(pendingWill); // the session ended before the will delay ran out
+        }
     }
 }

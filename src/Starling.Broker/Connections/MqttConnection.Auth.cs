@@ -1,0 +1,133 @@
+using Starling.Broker.Diagnostics;
+using Starling.Broker.Hooks;
+using Starling.Mqtt;
+using Starling.Mqtt.Packets;
+
+namespace Starling.Broker.Connections;
+
+/// <summary>
+/// 5.0 enhanced authentication (section 4.12): the CONNECT names a method, AUTH packets carry the challenge
+/// and responses, and CONNACK (or, for re-authentication, AUTH 0x00) ends the exchange. The hooks'
+/// <see cref="BrokerHook.OnAuthenticateAsync"/> decides each step.
+/// </summary>
+public sealed partial class MqttConnection
+{
+    private AuthenticationContext? _authentication;
+    private (ConnectPacket Connect, string ClientId, bool Assigned)? _pendingConnect;
+    private string? _authenticationMethod;
+
+    private async ValueTask BeginAuthenticationAsync(ConnectPacket connect, string clientId, bool assignedClientId)
+    {
+        _authenticationMethod = connect.Properties!.AuthenticationMethod!;
+        _pendingConnect = (connect, clientId, assignedClientId);
+        _authentication = new AuthenticationContext(_client!, _authenticationMethod, connect, isReauthentication: false)
+        {
+            Data = connect.Properties.AuthenticationData,
+        };
+        await RunAuthenticationStepAsync().ConfigureAwait(false);
+    }
+
+    private ValueTask HandleAuthAsync(AuthPacket packet)
+    {
+        var method = packet.Properties?.AuthenticationMethod;
+        if (_authenticationMethod is null || !string.Equals(method, _authenticationMethod, StringComparison.Ordinal))
+        {
+            // AUTH without enhanced authentication at CONNECT, or naming another method.
+            throw new MqttProtocolException(MqttReasonCode.ProtocolError, "MQTT-3.15.2-1", "AUTH does not match the connection's authentication method.");
+        }
+
+        if (_authentication is { } exchange && packet.ReasonCode == MqttReasonCode.ContinueAuthentication)
+        {
+            exchange.Step++;
+            exchange.Data = packet.Properties!.AuthenticationData;
+            return RunAuthenticationStepAsync();
+        }
+
+        if (_authentication is null && _state == StateConnected && packet.ReasonCode == MqttReasonCode.ReAuthenticate)
+        {
+            _authentication = new AuthenticationContext(_client!, _authenticationMethod, connect: null, isReauthentication: true)
+            {
+                Data = packet.Properties!.AuthenticationData,
+            };
+            return RunAuthenticationStepAsync();
+        }
+
+        throw new MqttProtocolException(MqttReasonCode.ProtocolError, "MQTT-4.12.0-1", $"Unexpected AUTH {packet.ReasonCode}.");
+    }
+
+    private async ValueTask RunAuthenticationStepAsync()
+    {
+        var exchange = _authentication!;
+        AuthenticationResult result;
+        try
+        {
+            result = await _broker.Hooks.AuthenticateAsync(exchange, _broker.Stopping.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            BrokerLog.HookFailed(_broker.Logger, ex, "OnAuthenticate");
+            result = AuthenticationResult.Fail(MqttReasonCode.UnspecifiedError);
+        }
+
+        switch (result.Outcome)
+        {
+            case AuthenticationOutcome.Continue:
+                WritePacket(new AuthPacket { ReasonCode = MqttReasonCode.ContinueAuthentication, Properties = AuthProperties(result.Data) });
+                return;
+            case AuthenticationOutcome.Success:
+                _authentication = null;
+                if (exchange.IsReauthentication)
+                {
+                    WritePacket(new AuthPacket { ReasonCode = MqttReasonCode.Success, Properties = AuthProperties(result.Data) });
+                }
+                else
+                {
+                    await FinishAuthenticatedConnectAsync(result.Data).ConfigureAwait(false);
+                }
+
+                return;
+            default:
+                _authentication = null;
+                var code = result.Outcome == AuthenticationOutcome.NotHandled ? MqttReasonCode.BadAuthenticationMethod : result.ReasonCode;
+                var problem = _requestProblemInformation && result.ReasonString is not null ? new MqttProperties { ReasonString = result.ReasonString } : null;
+                if (exchange.IsReauthentication)
+                {
+                    // [MQTT-4.12.1-2] A failed re-authentication ends the connection with DISCONNECT.
+                    WritePacket(new DisconnectPacket { ReasonCode = code, Properties = problem });
+                    CloseConnection(CloseReason.Refused);
+                }
+                else
+                {
+                    RefuseConnect(code, _client!.ClientId, problem);
+                }
+
+                return;
+        }
+    }
+
+    /// <summary>Enhanced authentication succeeded: the OnConnect hooks still authorise, then CONNACK carries the method.</summary>
+    private async ValueTask FinishAuthenticatedConnectAsync(ReadOnlyMemory<byte>? finalData)
+    {
+        var (connect, clientId, assigned) = _pendingConnect!.Value;
+        _pendingConnect = null;
+        var response = new MqttProperties();
+        if (_broker.Hooks.HasConnect)
+        {
+            var context = new ConnectContext(_client!, connect);
+            var code = await _broker.Hooks.ConnectAsync(context, _broker.Stopping.Token).ConfigureAwait(false);
+            if (code != MqttReasonCode.Success)
+            {
+                RefuseConnect(code, clientId, context.ResponseProperties);
+                return;
+            }
+
+            response = context.ResponseProperties ?? response;
+        }
+
+        response.AuthenticationMethod = _authenticationMethod;
+        response.AuthenticationData = finalData;
+        CompleteConnect(connect, clientId, assigned, response);
+    }
+
+    private MqttProperties AuthProperties(ReadOnlyMemory<byte>? data) => new() { AuthenticationMethod = _authenticationMethod, AuthenticationData = data };
+}
