@@ -24,6 +24,12 @@ public sealed partial class MqttConnection
             throw new MqttProtocolException(MqttReasonCode.QoSNotSupported, "MQTT-3.2.2-11", "PUBLISH QoS exceeds the server's maximum.");
         }
 
+        if (view.Retain && !_broker.Options.RetainAvailable && _version == MqttProtocolVersion.V500)
+        {
+            // We said Retain Available = 0: a retained PUBLISH is DISCONNECT 0x9A (5.0 section 3.2.2.3.5).
+            throw new MqttProtocolException(MqttReasonCode.RetainNotSupported, "MQTT-3.2.2-14", "Retained messages are not supported.");
+        }
+
         MqttProperties? properties = null;
         string? aliasedTopic = null;
         byte[]? topicCopy = null;

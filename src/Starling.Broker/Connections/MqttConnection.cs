@@ -104,7 +104,14 @@ public sealed partial class MqttConnection
         {
             if (_session is { } session)
             {
+                // A leaving member of a shared group hands its QoS 1/2 messages to another member first.
+                var shared = _closeReason == CloseReason.TakenOver ? null : session.TakeSharedMessages();
                 var outcome = _broker.Sessions.Detach(session, this);
+                if (shared is not null)
+                {
+                    _broker.Router.Redistribute(session, shared);
+                }
+
                 if (_publishWill && _will is { } will)
                 {
                     PublishWill(session, will, outcome);

@@ -49,7 +49,7 @@ internal sealed class Router
             var only = matches[0];
             if (!IsNoLocalEcho(only, message))
             {
-                only.Session.Deliver(new OutgoingMessage(message, Min(message.QoS, only.QoS), only.RetainAsPublished && message.Retain, only.SubscriptionId == 0 ? null : [only.SubscriptionId]));
+                only.Session.Deliver(new OutgoingMessage(message, Min(message.QoS, only.QoS), only.RetainAsPublished && message.Retain, only.SubscriptionId == 0 ? null : [only.SubscriptionId], only.ShareGroup is null ? null : only));
             }
 
             return;
@@ -76,7 +76,7 @@ internal sealed class Router
             if (subscription.ShareGroup is not null)
             {
                 // A shared subscription's copy is delivered on its own, beside any non-shared one (5.0 section 4.8.2).
-                deliveries.Add(new PendingDelivery(subscription.Session, qos, retain, subscription.SubscriptionId == 0 ? null : [subscription.SubscriptionId]));
+                deliveries.Add(new PendingDelivery(subscription.Session, qos, retain, subscription.SubscriptionId == 0 ? null : [subscription.SubscriptionId], subscription));
                 continue;
             }
 
@@ -99,7 +99,7 @@ internal sealed class Router
 
         foreach (var delivery in deliveries)
         {
-            delivery.Session.Deliver(new OutgoingMessage(message, delivery.QoS, delivery.Retain, delivery.SubscriptionIds));
+            delivery.Session.Deliver(new OutgoingMessage(message, delivery.QoS, delivery.Retain, delivery.SubscriptionIds, delivery.SharedVia));
         }
 
         bySession.Clear();
@@ -125,5 +125,34 @@ internal sealed class Router
         return ids is null ? [id] : [.. ids, id];
     }
 
-    private readonly record struct PendingDelivery(Session Session, MqttQualityOfService QoS, bool Retain, uint[]? SubscriptionIds);
+    /// <summary>
+    /// Hands the QoS 1/2 messages a leaving member of a shared group still held (queued or unacknowledged) to
+    /// another member of the group, so they are not lost with it. With no other member, they stay where they are.
+    /// </summary>
+    public void Redistribute(Session leaving, List<OutgoingMessage> messages)
+    {
+        foreach (var held in messages)
+        {
+            var shared = held.SharedVia!;
+            Subscription? other = null;
+            foreach (var candidate in Match(held.Message.TopicUtf8))
+            {
+                if (candidate.Session != leaving && candidate.ShareGroup == shared.ShareGroup && candidate.TopicFilter == shared.TopicFilter)
+                {
+                    other = candidate;
+                    break;
+                }
+            }
+
+            if (other is null)
+            {
+                leaving.Deliver(held);
+                continue;
+            }
+
+            other.Session.Deliver(held with { QoS = Min(held.Message.QoS, other.QoS), SubscriptionIds = other.SubscriptionId == 0 ? null : [other.SubscriptionId], SharedVia = other });
+        }
+    }
+
+    private readonly record struct PendingDelivery(Session Session, MqttQualityOfService QoS, bool Retain, uint[]? SubscriptionIds, Subscription? SharedVia = null);
 }

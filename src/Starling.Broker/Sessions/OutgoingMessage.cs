@@ -11,7 +11,8 @@ namespace Starling.Broker.Sessions;
 /// <param name="QoS">Delivery QoS: the minimum of the published and granted QoS.</param>
 /// <param name="Retain">The RETAIN flag this subscriber receives.</param>
 /// <param name="SubscriptionIds">5.0 subscription identifiers of the matching subscriptions, or null.</param>
-public readonly record struct OutgoingMessage(ApplicationMessage Message, MqttQualityOfService QoS, bool Retain, uint[]? SubscriptionIds);
+/// <param name="SharedVia">The shared subscription it came through, or null: if this member leaves, the message goes to another.</param>
+public readonly record struct OutgoingMessage(ApplicationMessage Message, MqttQualityOfService QoS, bool Retain, uint[]? SubscriptionIds, Subscription? SharedVia = null);
 
 /// <summary>A QoS 1 or 2 message sent to the client and not yet fully acknowledged.</summary>
 internal sealed class InflightMessage

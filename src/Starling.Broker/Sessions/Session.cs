@@ -251,6 +251,49 @@ public sealed class Session
         }
     }
 
+    /// <summary>
+    /// Removes and returns the QoS 1/2 messages that came through shared subscriptions and are still queued or
+    /// unacknowledged (QoS 2 already released is the client's now), for the router to give another member.
+    /// </summary>
+    internal List<OutgoingMessage>? TakeSharedMessages()
+    {
+        lock (Gate)
+        {
+            List<OutgoingMessage>? taken = null;
+            if (_inflight is not null)
+            {
+                for (int i = _inflight.Count - 1; i >= 0; i--)
+                {
+                    var inflight = _inflight[i];
+                    if (inflight.Message.SharedVia is not null && !inflight.Released)
+                    {
+                        (taken ??= []).Insert(0, inflight.Message);
+                        _inflight.RemoveAt(i);
+                    }
+                }
+            }
+
+            if (_pending is not null && _pending.Count > 0)
+            {
+                int count = _pending.Count;
+                for (int i = 0; i < count; i++)
+                {
+                    var item = _pending.Dequeue();
+                    if (item.SharedVia is not null && item.QoS != MqttQualityOfService.AtMostOnce)
+                    {
+                        (taken ??= []).Add(item);
+                    }
+                    else
+                    {
+                        _pending.Enqueue(item);
+                    }
+                }
+            }
+
+            return taken;
+        }
+    }
+
     /// <summary>Drops everything the session holds; called when it ends.</summary>
     internal void ClearLocked()
     {
