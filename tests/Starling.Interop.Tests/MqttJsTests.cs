@@ -328,6 +328,65 @@ public sealed class MqttJsTests(ITestOutputHelper output) : BrokerTestBase
         }
     }
 
+    /// <summary>A second connection with the same ClientID takes the session over: the first gets DISCONNECT 0x8E (Session taken over) and is closed [MQTT-3.1.4-3].</summary>
+    [Fact]
+    public async Task MqttJs_V5_SessionTakenOver_FirstClientGetsDisconnect0x8E_MQTT_3_1_4_3()
+    {
+        string clientId = Id("js-same");
+        await using var first = await MqttJs.ConnectAsync(Broker, V5, clientId);
+        await using var second = await MqttJs.ConnectAsync(Broker, V5, clientId);
+
+        var disconnect = await first.NextEventAsync(TimeSpan.FromSeconds(5));
+        Assert.True(disconnect.HasValue, "no event on the first client");
+        Assert.Equal("disconnect", disconnect.Value.GetProperty("event").GetString());
+        Assert.Equal(0x8E, disconnect.Value.GetProperty("reasonCode").GetInt32());
+        var close = await first.NextEventAsync(TimeSpan.FromSeconds(5));
+        Assert.Equal("close", close?.GetProperty("event").GetString());
+
+        Assert.Equal(new[] { 0 }, await second.SubscribeAsync("takeover/t", new { qos = 0 })); // the new connection works
+    }
+
+    /// <summary>The Message Expiry Interval is forwarded minus the time spent waiting in the server [MQTT-3.3.2-6].</summary>
+    [Fact]
+    public async Task MqttJs_V5_MessageExpiry_IsForwardedAsRemainingInterval_MQTT_3_3_2_6()
+    {
+        await using var subscriber = await MqttJs.ConnectAsync(Broker, V5, Id("js-sub"));
+        await subscriber.SubscribeAsync("exp/live", new { qos = 1 });
+        await using var publisher = await MqttJs.ConnectAsync(Broker, V5, Id("js-pub"));
+        await publisher.PublishAsync("exp/live", "x", new { qos = 1, properties = new { messageExpiryInterval = 60 } });
+        Assert.InRange((await subscriber.NextMessageAsync()).Property("messageExpiryInterval")!.Value.GetInt32(), 1, 60);
+
+        await publisher.PublishAsync("exp/ret", "kept", new { qos = 1, retain = true, properties = new { messageExpiryInterval = 100 } });
+        await Task.Delay(TimeSpan.FromSeconds(1.2));
+        await subscriber.SubscribeAsync("exp/ret", new { qos = 1 });
+        var retained = await subscriber.NextMessageAsync();
+        Assert.Equal("kept", retained.Text);
+        Assert.InRange(retained.Property("messageExpiryInterval")!.Value.GetInt32(), 1, 99);
+    }
+
+    /// <summary>A connection closed without DISCONNECT publishes the Will [MQTT-3.1.2-8] with its properties (5.0: content type, user properties).</summary>
+    [Theory]
+    [InlineData(V311)]
+    [InlineData(V5)]
+    public async Task MqttJs_Will_IsPublished_WhenConnectionDropsWithoutDisconnect_MQTT_3_1_2_8(int version)
+    {
+        await using var subscriber = await MqttJs.ConnectAsync(Broker, version, Id("js-sub"));
+        await subscriber.SubscribeAsync("will/t", new { qos = 1 });
+        object will = version == V5
+            ? new { topic = "will/t", payload = "gone", qos = 1, retain = false, properties = new { contentType = "text/plain", userProperties = new Dictionary<string, string> { ["who"] = "js" } } }
+            : new { topic = "will/t", payload = "gone", qos = 1, retain = false };
+        await using var dying = await MqttJs.ConnectAsync(Broker, version, Id("js-will"), new { will });
+        await dying.RequestOkAsync(new System.Text.Json.Nodes.JsonObject { ["op"] = "destroy" });
+
+        var message = await subscriber.NextMessageAsync();
+        Assert.Equal(("will/t", "gone", 1), (message.Topic, message.Text, message.QoS));
+        if (version == V5)
+        {
+            Assert.Equal("text/plain", message.Property("contentType")?.GetString());
+            Assert.Equal([KeyValuePair.Create("who", "js")], message.UserProperties);
+        }
+    }
+
     private static async Task<List<string>> DrainAsync(MqttJs client)
     {
         var texts = new List<string>();

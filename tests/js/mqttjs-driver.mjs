@@ -1,22 +1,27 @@
-// One MQTT.js client driven over stdin/stdout, one JSON object per line (used by tests/Starling.Interop.Tests/Infrastructure/MqttJs.cs).
+// MQTT.js clients driven over stdin/stdout, one JSON object per line (used by tests/Starling.Interop.Tests/Infrastructure/MqttJs.cs).
+// One process can drive several clients: a command's optional "client" names the client it is for ("default" if absent),
+// and every reply and event carries the "client" it comes from. A client name is free again once its "end" is answered.
 //
 // Commands (stdin), each with a numeric "id" echoed in its reply:
-//   {"id":1,"op":"connect","url":"mqtt://127.0.0.1:1883","options":{"protocolVersion":5,"clientId":"a","clean":true,...}}
-//   {"id":2,"op":"subscribe","topic":"a/b" | ["a","b"],"options":{"qos":1,"nl":false,"rap":false,"rh":0,"properties":{"subscriptionIdentifier":1}}}
-//   {"id":3,"op":"publish","topic":"a/b","payload":"text" | "payloadBase64":"...","options":{"qos":1,"retain":false,"properties":{...}}}
-//   {"id":4,"op":"unsubscribe","topic":"a/b" | [...],"options":{"properties":{...}}}
-//   {"id":5,"op":"end","force":false,"options":{"reasonCode":0,"properties":{...}}}
-//   {"id":6,"op":"destroy"}   closes the socket without DISCONNECT
-// Replies (stdout): {"id":n,"ok":true,...results} or {"id":n,"ok":false,"error":"...","reasonCode":...}
-// Events (stdout): {"event":"message","topic","payload"(base64),"qos","retain","dup","properties"}, {"event":"disconnect","reasonCode","properties"},
-//                  {"event":"close"}, {"event":"error","message","code"}
+//   {"id":1,"client":"a","op":"connect","url":"mqtt://127.0.0.1:1883","options":{"protocolVersion":5,"clientId":"a","clean":true,...}}
+//   {"id":2,"client":"a","op":"subscribe","topic":"a/b" | ["a","b"],"options":{"qos":1,"nl":false,"rap":false,"rh":0,"properties":{"subscriptionIdentifier":1}}}
+//   {"id":3,"client":"a","op":"publish","topic":"a/b","payload":"text" | "payloadBase64":"...","options":{"qos":1,"retain":false,"properties":{...}}}
+//   {"id":4,"client":"a","op":"unsubscribe","topic":"a/b" | [...],"options":{"properties":{...}}}
+//   {"id":5,"client":"a","op":"end","force":false,"options":{"reasonCode":0,"properties":{...}}}   DISCONNECT (unless force) and forget the client
+//   {"id":6,"client":"a","op":"destroy"}   closes the socket without DISCONNECT
+// Replies (stdout): {"id":n,"client":"a","ok":true,...results} or {"id":n,"client":"a","ok":false,"error":"...","reasonCode":...}
+//   connect: sessionPresent, reasonCode, properties (CONNACK); subscribe: granted (SUBACK reason codes), properties;
+//   unsubscribe: reasonCodes; publish: messageId, acks [{cmd,reasonCode,properties}] (PUBACK, or PUBREC and PUBCOMP)
+// Events (stdout): {"event":"message","client","topic","payload"(base64),"qos","retain","dup","messageId","properties"},
+//                  {"event":"disconnect","client","reasonCode","properties"} (a DISCONNECT from the server), {"event":"close","client"},
+//                  {"event":"error","client","message","code"}
 // Buffers travel as base64 both ways: payloadBase64 and the binary properties correlationData and authenticationData.
+// MQTT.js never reconnects by itself here (reconnectPeriod 0). The process exits when stdin closes.
 import mqtt from 'mqtt';
 import readline from 'node:readline';
 
 const binaryProperties = ['correlationData', 'authenticationData'];
-let client = null;
-const acks = new Map(); // messageId -> acks received for an outgoing PUBLISH (PUBACK, PUBREC, PUBCOMP)
+const clients = new Map(); // name -> { mqtt: MqttClient, acks: Map(messageId -> acks received for an outgoing PUBLISH) }
 
 function write(obj) {
   process.stdout.write(JSON.stringify(obj, (key, value) => {
@@ -42,99 +47,113 @@ function inOptions(options) {
   return result;
 }
 
-function errorReply(id, err, extra = {}) {
-  write({ id, ok: false, error: String(err?.message ?? err), reasonCode: err?.code, ...extra });
+function reply(cmd, fields) {
+  write({ id: cmd.id, client: cmd.client, ok: true, ...fields });
+}
+
+function fail(cmd, err, extra = {}) {
+  write({ id: cmd.id, client: cmd.client, ok: false, error: String(err?.message ?? err), reasonCode: err?.code ?? null, ...extra });
 }
 
 function connect(cmd) {
-  const options = { ...inOptions(cmd.options), reconnectPeriod: 0 };
+  const name = cmd.client;
+  const state = { mqtt: null, acks: new Map() };
   let connack = null;
-  client = mqtt.connect(cmd.url, options);
   let answered = false;
-  const answer = (reply) => {
+  const answer = (send) => {
     if (!answered) {
       answered = true;
-      write(reply);
+      send();
     }
   };
+  const client = mqtt.connect(cmd.url, { ...inOptions(cmd.options), reconnectPeriod: 0 });
+  state.mqtt = client;
+  clients.set(name, state);
   client.on('packetreceive', (packet) => {
     if (packet.cmd === 'connack') connack = packet;
     if (['puback', 'pubrec', 'pubcomp'].includes(packet.cmd)) {
-      const list = acks.get(packet.messageId) ?? [];
-      list.push({ cmd: packet.cmd, reasonCode: packet.reasonCode ?? 0, properties: packet.properties });
-      acks.set(packet.messageId, list);
+      const list = state.acks.get(packet.messageId) ?? [];
+      list.push({ cmd: packet.cmd, reasonCode: packet.reasonCode ?? 0, properties: packet.properties ?? null });
+      state.acks.set(packet.messageId, list);
     }
   });
-  client.on('connect', (packet) => answer({
-    id: cmd.id, ok: true, sessionPresent: !!packet.sessionPresent,
-    reasonCode: packet.reasonCode ?? packet.returnCode ?? 0, properties: packet.properties ?? null,
-  }));
+  client.on('connect', (packet) => answer(() => reply(cmd, {
+    sessionPresent: !!packet.sessionPresent, reasonCode: packet.reasonCode ?? packet.returnCode ?? 0, properties: packet.properties ?? null,
+  })));
   client.on('message', (topic, payload, packet) => write({
-    event: 'message', topic, payload: Buffer.from(payload).toString('base64'),
-    qos: packet.qos, retain: !!packet.retain, dup: !!packet.dup, messageId: packet.messageId ?? null,
-    properties: packet.properties ?? null,
+    event: 'message', client: name, topic, payload: Buffer.from(payload).toString('base64'),
+    qos: packet.qos, retain: !!packet.retain, dup: !!packet.dup, messageId: packet.messageId ?? null, properties: packet.properties ?? null,
   }));
-  client.on('disconnect', (packet) => write({ event: 'disconnect', reasonCode: packet.reasonCode ?? 0, properties: packet.properties ?? null }));
+  client.on('disconnect', (packet) => write({ event: 'disconnect', client: name, reasonCode: packet.reasonCode ?? 0, properties: packet.properties ?? null }));
+  const connackFields = () => ({ reasonCode: connack?.reasonCode ?? connack?.returnCode ?? null, properties: connack?.properties ?? null });
   client.on('error', (err) => {
-    if (!answered) {
-      errorReply(cmd.id, err, { reasonCode: connack?.reasonCode ?? connack?.returnCode ?? err?.code, properties: connack?.properties ?? null });
-      answered = true;
+    if (answered) {
+      write({ event: 'error', client: name, message: String(err?.message ?? err), code: err?.code ?? null });
     } else {
-      write({ event: 'error', message: String(err?.message ?? err), code: err?.code ?? null });
+      answer(() => fail(cmd, err, connack ? connackFields() : {}));
     }
   });
   client.on('close', () => {
-    write({ event: 'close' });
-    if (!answered) answer({ id: cmd.id, ok: false, error: 'connection closed before CONNACK', reasonCode: connack?.reasonCode ?? connack?.returnCode ?? null });
+    write({ event: 'close', client: name });
+    answer(() => fail(cmd, 'connection closed before CONNACK', connackFields()));
   });
 }
 
-function needClient(cmd) {
-  if (client) return true;
-  write({ id: cmd.id, ok: false, error: 'not connected: send connect first' });
-  return false;
-}
-
 function handle(cmd) {
+  cmd.client = cmd.client ?? 'default';
+  const state = clients.get(cmd.client);
+  if (cmd.op === 'connect') {
+    if (state) return fail(cmd, `client ${cmd.client} exists: end it first`);
+    return connect(cmd);
+  }
+  if (cmd.op === 'end' && !state) return reply(cmd, {});
+  if (!state) return fail(cmd, `no client ${cmd.client}: send connect first`);
+  const client = state.mqtt;
   switch (cmd.op) {
-    case 'connect':
-      if (client) return write({ id: cmd.id, ok: false, error: 'already connected' });
-      return connect(cmd);
     case 'subscribe':
-      if (!needClient(cmd)) return;
       return client.subscribe(cmd.topic, inOptions(cmd.options), (err, granted, packet) => {
-        if (packet) {
-          write({ id: cmd.id, ok: true, granted: packet.granted, properties: packet.properties ?? null, error: err ? String(err.message) : null });
-        } else {
-          errorReply(cmd.id, err ?? 'no SUBACK');
-        }
+        if (packet) reply(cmd, { granted: packet.granted, properties: packet.properties ?? null, error: err ? String(err.message) : null });
+        else fail(cmd, err ?? 'no SUBACK');
       });
     case 'unsubscribe':
-      if (!needClient(cmd)) return;
       return client.unsubscribe(cmd.topic, inOptions(cmd.options), (err, packet) => {
-        if (err) return errorReply(cmd.id, err);
-        write({ id: cmd.id, ok: true, reasonCodes: packet?.granted ?? packet?.reasonCodes ?? null, properties: packet?.properties ?? null });
+        if (err) return fail(cmd, err);
+        reply(cmd, { reasonCodes: packet?.granted ?? null, properties: packet?.properties ?? null });
       });
     case 'publish': {
-      if (!needClient(cmd)) return;
       const payload = cmd.payloadBase64 !== undefined ? Buffer.from(cmd.payloadBase64, 'base64') : (cmd.payload ?? '');
       return client.publish(cmd.topic, payload, inOptions(cmd.options), (err, packet) => {
         const messageId = packet?.messageId;
-        const received = messageId !== undefined ? acks.get(messageId) ?? [] : [];
-        if (messageId !== undefined) acks.delete(messageId);
-        if (err) return errorReply(cmd.id, err, { acks: received });
-        write({ id: cmd.id, ok: true, messageId: messageId ?? null, acks: received });
+        const acks = messageId !== undefined ? state.acks.get(messageId) ?? [] : [];
+        if (messageId !== undefined) state.acks.delete(messageId);
+        if (err) return fail(cmd, err, { acks });
+        reply(cmd, { messageId: messageId ?? null, acks });
       });
     }
-    case 'end':
-      if (!client) return write({ id: cmd.id, ok: true });
-      return client.end(!!cmd.force, inOptions(cmd.options), () => write({ id: cmd.id, ok: true }));
+    case 'end': {
+      clients.delete(cmd.client);
+      let done = false;
+      const finish = () => {
+        if (!done) {
+          done = true;
+          reply(cmd, {});
+        }
+      };
+      if (!client.connected) {
+        client.end(true);
+        return finish();
+      }
+      client.end(!!cmd.force, inOptions(cmd.options), finish);
+      return setTimeout(() => {
+        client.end(true);
+        finish();
+      }, 3000).unref();
+    }
     case 'destroy':
-      if (!needClient(cmd)) return;
       client.stream.destroy();
-      return write({ id: cmd.id, ok: true });
+      return reply(cmd, {});
     default:
-      return write({ id: cmd.id, ok: false, error: `unknown op ${cmd.op}` });
+      return fail(cmd, `unknown op ${cmd.op}`);
   }
 }
 
@@ -150,12 +169,11 @@ lines.on('line', (line) => {
   try {
     handle(cmd);
   } catch (err) {
-    errorReply(cmd.id, err);
+    fail(cmd, err);
   }
 });
-// stdin closed: the test is done with this client.
+// stdin closed: the tests are done.
 lines.on('close', () => {
-  if (client) client.end(true, () => process.exit(0));
-  else process.exit(0);
-  setTimeout(() => process.exit(0), 1000).unref();
+  for (const { mqtt: client } of clients.values()) client.end(true);
+  setTimeout(() => process.exit(0), 100);
 });

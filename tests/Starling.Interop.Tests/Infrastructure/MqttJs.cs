@@ -9,91 +9,47 @@ using System.Threading.Channels;
 namespace Starling.Interop.Tests.Infrastructure;
 
 /// <summary>
-/// One MQTT.js client (npm package "mqtt", pinned in tests/js/package.json), run by Node through tests/js/mqttjs-driver.mjs:
-/// commands go to its stdin and replies and events come back on its stdout, one JSON object per line.
+/// One MQTT.js client (npm package "mqtt", pinned in tests/js/package.json), driven through tests/js/mqttjs-driver.mjs.
+/// All clients share one Node process (started on first use, again if it died); each command names its client.
 /// </summary>
 public sealed class MqttJs : IAsyncDisposable
 {
-    private static readonly JsonSerializerOptions Json = new() { DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull };
-    private static readonly TimeSpan ReplyTimeout = TimeSpan.FromSeconds(10);
-
-    private readonly Process _process;
-    private readonly ConcurrentDictionary<int, TaskCompletionSource<JsonElement>> _pending = new();
+    private static int _nextName;
     private readonly Channel<MqttJsMessage> _messages = Channel.CreateUnbounded<MqttJsMessage>();
     private readonly Channel<JsonElement> _events = Channel.CreateUnbounded<JsonElement>();
-    private readonly StringBuilder _stderr = new();
-    private readonly SemaphoreSlim _writeLock = new(1, 1);
-    private readonly Task _reader;
-    private int _nextId;
+    private readonly MqttJsDriver _driver;
 
-    private MqttJs(Process process)
+    private MqttJs()
     {
-        _process = process;
-        _process.ErrorDataReceived += (_, e) =>
-        {
-            if (e.Data is not null)
-            {
-                lock (_stderr)
-                {
-                    _stderr.AppendLine(e.Data);
-                }
-            }
-        };
-        _process.BeginErrorReadLine();
-        _reader = Task.Run(ReadLoopAsync);
+        Name = "c" + Interlocked.Increment(ref _nextName).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        _driver = MqttJsDriver.Shared;
+        _driver.Register(this);
     }
 
-    /// <summary>What the driver wrote on stderr so far (for failure messages).</summary>
-    public string Stderr
-    {
-        get
-        {
-            lock (_stderr)
-            {
-                return _stderr.ToString();
-            }
-        }
-    }
+    /// <summary>The name of this client in the driver.</summary>
+    public string Name { get; }
 
     /// <summary>The reply to the connect command: CONNACK's session present flag, reason code (return code in 3.1.1) and properties.</summary>
     public JsonElement Connack { get; private set; }
 
-    /// <summary>The repository root: the first directory upwards holding Starling.sln.</summary>
-    public static string RepositoryRoot { get; } = FindRepositoryRoot();
+    /// <summary>What the driver process wrote on stderr so far (for failure messages).</summary>
+    public string Stderr => _driver.Stderr;
 
-    /// <summary>Starts the driver without connecting.</summary>
-    public static MqttJs Start()
-    {
-        var info = new ProcessStartInfo("node")
-        {
-            WorkingDirectory = RepositoryRoot,
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            StandardOutputEncoding = new UTF8Encoding(false),
-            StandardInputEncoding = new UTF8Encoding(false),
-        };
-        info.ArgumentList.Add(Path.Combine("tests", "js", "mqttjs-driver.mjs"));
-        return new MqttJs(Process.Start(info) ?? throw new InvalidOperationException("could not start node"));
-    }
+    /// <summary>A client not connected yet: use <see cref="ConnectReplyAsync"/>.</summary>
+    public static MqttJs Create() => new();
 
-    /// <summary>Starts a driver and connects it to <paramref name="broker"/>; <paramref name="options"/> are extra MQTT.js options (anonymous object, MQTT.js names).</summary>
+    /// <summary>Connects a new client to <paramref name="broker"/>, failing unless CONNACK accepts it; <paramref name="options"/> are extra MQTT.js options (anonymous object, MQTT.js names).</summary>
     public static async Task<MqttJs> ConnectAsync(BrokerFixture broker, int protocolVersion, string? clientId, object? options = null)
     {
-        var client = Start();
+        var client = Create();
         try
         {
-            var connectOptions = JsonSerializer.SerializeToNode(options ?? new { }, Json)!.AsObject();
-            connectOptions["protocolVersion"] = protocolVersion;
-            if (clientId is not null)
+            var reply = await client.ConnectReplyAsync(broker, protocolVersion, clientId, options);
+            if (!reply.GetProperty("ok").GetBoolean())
             {
-                connectOptions["clientId"] = clientId;
+                throw new MqttJsException(reply, $"MQTT.js connect failed: {reply.GetRawText()}; stderr: {client.Stderr}");
             }
 
-            connectOptions.TryAdd("clean", true);
-            connectOptions.TryAdd("connectTimeout", 5000);
-            client.Connack = await client.RequestOkAsync(new JsonObject { ["op"] = "connect", ["url"] = $"mqtt://{broker.Host}:{broker.Port}", ["options"] = connectOptions });
             return client;
         }
         catch
@@ -101,6 +57,22 @@ public sealed class MqttJs : IAsyncDisposable
             await client.DisposeAsync();
             throw;
         }
+    }
+
+    /// <summary>Connects and returns the driver's reply, accepted or not (ok, reasonCode, sessionPresent, properties).</summary>
+    public async Task<JsonElement> ConnectReplyAsync(BrokerFixture broker, int protocolVersion, string? clientId, object? options = null)
+    {
+        var connectOptions = Node(options ?? new { }).AsObject();
+        connectOptions["protocolVersion"] = protocolVersion;
+        if (clientId is not null)
+        {
+            connectOptions["clientId"] = clientId;
+        }
+
+        connectOptions.TryAdd("clean", true);
+        connectOptions.TryAdd("connectTimeout", 5000);
+        Connack = await RequestAsync(new JsonObject { ["op"] = "connect", ["url"] = $"mqtt://{broker.Host}:{broker.Port}", ["options"] = connectOptions });
+        return Connack;
     }
 
     /// <summary>Subscribes; returns SUBACK's reason codes (granted QoS).</summary>
@@ -117,36 +89,14 @@ public sealed class MqttJs : IAsyncDisposable
     public Task<JsonElement> PublishAsync(string topic, string payload, object? options = null) =>
         RequestOkAsync(new JsonObject { ["op"] = "publish", ["topic"] = topic, ["payload"] = payload, ["options"] = Node(options ?? new { qos = 0 }) });
 
-    /// <summary>Sends DISCONNECT and closes.</summary>
-    public Task<JsonElement> EndAsync() => RequestOkAsync(new JsonObject { ["op"] = "end" });
+    /// <summary>Sends DISCONNECT (unless <paramref name="force"/>) and forgets the client in the driver.</summary>
+    public Task<JsonElement> EndAsync(bool force = false) => RequestOkAsync(new JsonObject { ["op"] = "end", ["force"] = force });
 
-    /// <summary>Sends a command and returns its reply, whatever its "ok".</summary>
-    public async Task<JsonElement> RequestAsync(JsonObject command, TimeSpan? timeout = null)
+    /// <summary>Sends a command for this client and returns its reply, whatever its "ok".</summary>
+    public Task<JsonElement> RequestAsync(JsonObject command, TimeSpan? timeout = null)
     {
-        int id = Interlocked.Increment(ref _nextId);
-        command["id"] = id;
-        var reply = new TaskCompletionSource<JsonElement>(TaskCreationOptions.RunContinuationsAsynchronously);
-        _pending[id] = reply;
-        await _writeLock.WaitAsync();
-        try
-        {
-            await _process.StandardInput.WriteLineAsync(command.ToJsonString());
-            await _process.StandardInput.FlushAsync();
-        }
-        finally
-        {
-            _writeLock.Release();
-        }
-
-        try
-        {
-            return await reply.Task.WaitAsync(timeout ?? ReplyTimeout);
-        }
-        catch (TimeoutException)
-        {
-            _pending.TryRemove(id, out _);
-            throw new TimeoutException($"MQTT.js driver: no reply to {command.ToJsonString()}; stderr: {Stderr}");
-        }
+        command["client"] = Name;
+        return _driver.RequestAsync(command, timeout ?? TimeSpan.FromSeconds(10));
     }
 
     /// <summary>Sends a command and returns its reply, throwing when the reply is not ok.</summary>
@@ -205,30 +155,147 @@ public sealed class MqttJs : IAsyncDisposable
     {
         try
         {
-            _process.StandardInput.Close(); // the driver ends its client and exits
+            await RequestAsync(new JsonObject { ["op"] = "end" }, TimeSpan.FromSeconds(5));
         }
-        catch (IOException)
+        catch (Exception e) when (e is TimeoutException or IOException)
         {
-            // already gone
+            // the driver is gone or stuck; nothing more to end
         }
 
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(3));
-        try
-        {
-            await _process.WaitForExitAsync(cts.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            _process.Kill(entireProcessTree: true);
-            await _process.WaitForExitAsync();
-        }
-
-        await _reader;
-        _process.Dispose();
-        _writeLock.Dispose();
+        _driver.Unregister(this);
+        Complete();
     }
 
-    private static JsonNode Node(object value) => JsonSerializer.SerializeToNode(value, Json)!;
+    internal void OnEvent(JsonElement element)
+    {
+        if (element.GetProperty("event").GetString() == "message")
+        {
+            _messages.Writer.TryWrite(new MqttJsMessage(element));
+        }
+        else
+        {
+            _events.Writer.TryWrite(element);
+        }
+    }
+
+    internal void Complete()
+    {
+        _messages.Writer.TryComplete();
+        _events.Writer.TryComplete();
+    }
+
+    private static JsonNode Node(object value) => JsonSerializer.SerializeToNode(value, MqttJsDriver.Json)!;
+}
+
+/// <summary>The Node process running tests/js/mqttjs-driver.mjs, shared by all <see cref="MqttJs"/> clients; it exits when its stdin closes.</summary>
+internal sealed class MqttJsDriver
+{
+    internal static readonly JsonSerializerOptions Json = new() { DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull };
+    private static readonly Lock Gate = new();
+    private static MqttJsDriver? _shared;
+
+    private readonly Process _process;
+    private readonly ConcurrentDictionary<int, TaskCompletionSource<JsonElement>> _pending = new();
+    private readonly ConcurrentDictionary<string, MqttJs> _clients = new();
+    private readonly StringBuilder _stderr = new();
+    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private volatile bool _exited;
+    private int _nextId;
+
+    private MqttJsDriver()
+    {
+        var info = new ProcessStartInfo("node")
+        {
+            WorkingDirectory = RepositoryRoot,
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            StandardOutputEncoding = new UTF8Encoding(false),
+            StandardInputEncoding = new UTF8Encoding(false),
+        };
+        info.ArgumentList.Add(Path.Combine("tests", "js", "mqttjs-driver.mjs"));
+        _process = Process.Start(info) ?? throw new InvalidOperationException("could not start node");
+        _process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+            {
+                lock (_stderr)
+                {
+                    _stderr.AppendLine(e.Data);
+                }
+            }
+        };
+        _process.BeginErrorReadLine();
+        _ = Task.Run(ReadLoopAsync);
+    }
+
+    /// <summary>The repository root: the first directory upwards holding Starling.sln.</summary>
+    public static string RepositoryRoot { get; } = FindRepositoryRoot();
+
+    public static MqttJsDriver Shared
+    {
+        get
+        {
+            lock (Gate)
+            {
+                if (_shared is null || _shared._exited)
+                {
+                    _shared = new MqttJsDriver();
+                }
+
+                return _shared;
+            }
+        }
+    }
+
+    public string Stderr
+    {
+        get
+        {
+            lock (_stderr)
+            {
+                return _stderr.ToString();
+            }
+        }
+    }
+
+    public void Register(MqttJs client) => _clients[client.Name] = client;
+
+    public void Unregister(MqttJs client) => _clients.TryRemove(client.Name, out _);
+
+    public async Task<JsonElement> RequestAsync(JsonObject command, TimeSpan timeout)
+    {
+        if (_exited)
+        {
+            throw new IOException($"MQTT.js driver has exited; stderr: {Stderr}");
+        }
+
+        int id = Interlocked.Increment(ref _nextId);
+        command["id"] = id;
+        var reply = new TaskCompletionSource<JsonElement>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _pending[id] = reply;
+        await _writeLock.WaitAsync();
+        try
+        {
+            await _process.StandardInput.WriteLineAsync(command.ToJsonString());
+            await _process.StandardInput.FlushAsync();
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+
+        try
+        {
+            return await reply.Task.WaitAsync(timeout);
+        }
+        catch (TimeoutException)
+        {
+            _pending.TryRemove(id, out _);
+            throw new TimeoutException($"MQTT.js driver: no reply within {timeout.TotalSeconds} s to {command.ToJsonString()}; stderr: {Stderr}");
+        }
+    }
 
     private async Task ReadLoopAsync()
     {
@@ -263,23 +330,25 @@ public sealed class MqttJs : IAsyncDisposable
                         reply.TrySetResult(element);
                     }
                 }
-                else if (element.TryGetProperty("event", out var name) && name.GetString() == "message")
+                else if (element.TryGetProperty("client", out var name) && _clients.TryGetValue(name.GetString() ?? "", out var client))
                 {
-                    _messages.Writer.TryWrite(new MqttJsMessage(element));
+                    client.OnEvent(element);
                 }
-                else
-                {
-                    _events.Writer.TryWrite(element);
-                }
+
+                // else: an event (such as "close") of a client already disposed
             }
         }
         finally
         {
-            _messages.Writer.TryComplete();
-            _events.Writer.TryComplete();
+            _exited = true;
             foreach (var pending in _pending.Values)
             {
                 pending.TrySetException(new IOException($"MQTT.js driver exited; stderr: {Stderr}"));
+            }
+
+            foreach (var client in _clients.Values)
+            {
+                client.Complete();
             }
         }
     }
