@@ -6,14 +6,18 @@ cd "$(dirname "$0")/.."
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
-# Real clients nobody here wrote: Debian's mosquitto_pub / mosquitto_sub.
+# Real clients nobody here wrote: Debian's mosquitto_pub / mosquitto_sub, and MQTT.js (npm, run by Node).
 missing=()
 command -v mosquitto_pub >/dev/null 2>&1 || missing+=(mosquitto-clients)
+command -v node >/dev/null 2>&1 || missing+=(nodejs npm)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "Installing ${missing[*]} ..."
   as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null || {
     echo "could not install ${missing[*]}" >&2; exit 1; }
 fi
+
+# MQTT.js, at the version tests/js/package-lock.json pins.
+npm ci --prefix tests/js --no-audit --no-fund --loglevel=error >/dev/null || { echo "npm ci in tests/js failed" >&2; exit 1; }
 
 # Tests that open many sockets need descriptors.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
