@@ -114,7 +114,17 @@ public sealed partial class MqttConnection
         if (_broker.Hooks.HasConnect)
         {
             var context = new ConnectContext(_client!, connect);
-            var code = await _broker.Hooks.ConnectAsync(context, _broker.Stopping.Token).ConfigureAwait(false);
+            MqttReasonCode code;
+            try
+            {
+                code = await _broker.Hooks.ConnectAsync(context, _broker.Stopping.Token).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                BrokerLog.HookFailed(_broker.Logger, ex, "OnConnect");
+                code = MqttReasonCode.UnspecifiedError;
+            }
+
             if (code != MqttReasonCode.Success)
             {
                 RefuseConnect(code, clientId, context.ResponseProperties);

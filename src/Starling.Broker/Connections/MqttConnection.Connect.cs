@@ -43,7 +43,29 @@ public sealed partial class MqttConnection
         var properties = _version == MqttProtocolVersion.V500 ? connect.Properties : null;
         if (properties is not null)
         {
+            if (properties.AuthenticationData is not null && properties.AuthenticationMethod is null)
+            {
+                throw new MqttProtocolException(MqttReasonCode.ProtocolError, "authentication-data-without-method", "Authentication Data without an Authentication Method.");
+            }
+
             ApplyClientLimits(properties);
+        }
+
+        if (_version == MqttProtocolVersion.V500 && connect.Will is { } will)
+        {
+            // A will the broker could not honour is refused at CONNECT: retained when retain is unavailable
+            // [MQTT-3.2.2-13], or above the Maximum QoS [MQTT-3.2.2-12].
+            if (will.Retain && !options.RetainAvailable)
+            {
+                RefuseConnect(MqttReasonCode.RetainNotSupported, clientId);
+                return;
+            }
+
+            if ((int)will.QoS > options.MaximumQoS)
+            {
+                RefuseConnect(MqttReasonCode.QoSNotSupported, clientId);
+                return;
+            }
         }
 
         if (properties?.AuthenticationMethod is not null)

@@ -237,6 +237,11 @@ public sealed partial class MqttConnection
             // [MQTT-3.1.2-2] Unacceptable protocol level: CONNACK 0x01 (a 3.1.1 CONNACK, which every version reads), then close.
             WritePacket(new ConnAckPacket { ReasonCode = MqttReasonCode.UnsupportedProtocolVersion }, MqttProtocolVersion.V311);
         }
+        else if (_state == StateAwaitingConnect && _version == MqttProtocolVersion.V500)
+        {
+            // A 5.0 CONNECT (or AUTH exchange) that breaks a rule: CONNACK with the reason, then close [MQTT-4.13.1-1].
+            WritePacket(new ConnAckPacket { ReasonCode = ex.ReasonCode });
+        }
         else if (_state == StateConnected)
         {
             WriteDisconnectIfV5(ex.ReasonCode);

@@ -52,7 +52,8 @@ internal sealed class SessionManager
                     BrokerLog.TakenOver(_broker.Logger, clientId);
                 }
 
-                if (cleanStart || existing.Ended || (previous is not null && existing.EndsWithConnection))
+                bool expired = previous is null && existing.ExpiresAt <= Environment.TickCount64; // expired, not yet swept
+                if (cleanStart || expired || existing.Ended || (previous is not null && existing.EndsWithConnection))
                 {
                     End(existing);
                     existing = null;
