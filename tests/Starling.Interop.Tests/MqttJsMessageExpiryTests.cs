@@ -1,11 +1,9 @@
-// MQTT.js tests that fail against the broker today (see the commit message that added this file).
-// Rename to MqttJsPendingTests.cs to run them: dotnet test tests/Starling.Interop.Tests --filter FullyQualifiedName~MqttJsPending
 using Starling.Interop.Tests.Infrastructure;
 
 namespace Starling.Interop.Tests;
 
-/// <summary>Message expiry [MQTT-3.3.2-5]: the broker forwards a clamped interval of 0 instead of discarding expired messages.</summary>
-public sealed class MqttJsPendingTests : BrokerTestBase
+/// <summary>Message expiry with MQTT.js [MQTT-3.3.2-5]: expired retained and queued messages are not delivered.</summary>
+public sealed class MqttJsMessageExpiryTests : BrokerTestBase
 {
     private const int V5 = 5;
 
