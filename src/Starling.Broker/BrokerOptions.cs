@@ -91,6 +91,39 @@ public sealed class BrokerOptions
     /// </summary>
     public string ResponseInformation { get; set; } = "responses/{clientId}";
 
+    /// <summary>Open connections allowed across every listener; more are closed at accept (TCP/TLS) or refused. 0 = no limit. Default 0.</summary>
+    public int MaximumConnections { get; set; }
+
+    /// <summary>New connections one source address may open per second; more are closed at accept. 0 = no limit. Default 0.</summary>
+    public int MaximumConnectionRatePerAddress { get; set; }
+
+    /// <summary>Longest topic name or filter, in UTF-8 bytes; longer ones are refused (PUBLISH: close / 5.0 DISCONNECT 0x90; SUBSCRIBE: 0x80 / 0x8F). Default 65535.</summary>
+    public int MaximumTopicLength { get; set; } = 65535;
+
+    /// <summary>Most levels ('/'-separated) in a topic name or filter; more are refused like an over-long topic. Default 128.</summary>
+    public int MaximumTopicLevels { get; set; } = 128;
+
+    /// <summary>Subscriptions one session may hold; a SUBSCRIBE beyond it gets 0x80 (5.0: 0x97 Quota exceeded) for the extra filters. 0 = no limit. Default 0.</summary>
+    public int MaximumSubscriptionsPerClient { get; set; }
+
+    /// <summary>
+    /// Payload bytes a session may hold queued; past it the same policy as <see cref="MaximumQueuedMessages"/> applies
+    /// (QoS 0 dropped first). 0 = no limit. Default 64 MiB.
+    /// </summary>
+    public long MaximumQueuedBytes { get; set; } = 64L * 1024 * 1024;
+
+    /// <summary>PUBLISH packets one client may send per second; faster senders are slowed by pausing reads from their connection. 0 = no limit. Default 0.</summary>
+    public int MaximumPublishRate { get; set; }
+
+    /// <summary>PUBLISH payload bytes one client may send per second, enforced by pausing reads. 0 = no limit. Default 0.</summary>
+    public long MaximumPublishBytesRate { get; set; }
+
+    /// <summary>Seconds a client's socket may stay unwritable (a send not completing) before the client is disconnected. Default 30.</summary>
+    public int SendTimeoutSeconds { get; set; } = 30;
+
+    /// <summary>Whether clients may connect without a user name. When false, a CONNECT without one is refused (CONNACK 0x05 / 0x87) unless a hook authenticates it. Default true.</summary>
+    public bool AllowAnonymous { get; set; } = true;
+
     /// <summary>Checks the values and throws naming the bad key.</summary>
     public void Validate()
     {
@@ -105,6 +138,15 @@ public sealed class BrokerOptions
         Require(TopicAliasMaximum is >= 0 and <= 65535, nameof(TopicAliasMaximum), "must be between 0 and 65535");
         Require(OutboundTopicAliasMaximum is >= 0 and <= 65535, nameof(OutboundTopicAliasMaximum), "must be between 0 and 65535");
         Require(MaximumKeepAliveSeconds is >= 0 and <= 65535, nameof(MaximumKeepAliveSeconds), "must be between 0 and 65535");
+        Require(MaximumConnections >= 0, nameof(MaximumConnections), "must not be negative");
+        Require(MaximumConnectionRatePerAddress >= 0, nameof(MaximumConnectionRatePerAddress), "must not be negative");
+        Require(MaximumTopicLength is > 0 and <= 65535, nameof(MaximumTopicLength), "must be between 1 and 65535");
+        Require(MaximumTopicLevels > 0, nameof(MaximumTopicLevels), "must be positive");
+        Require(MaximumSubscriptionsPerClient >= 0, nameof(MaximumSubscriptionsPerClient), "must not be negative");
+        Require(MaximumQueuedBytes >= 0, nameof(MaximumQueuedBytes), "must not be negative");
+        Require(MaximumPublishRate >= 0, nameof(MaximumPublishRate), "must not be negative");
+        Require(MaximumPublishBytesRate >= 0, nameof(MaximumPublishBytesRate), "must not be negative");
+        Require(SendTimeoutSeconds > 0, nameof(SendTimeoutSeconds), "must be positive");
     }
 
     private static void Require(bool condition, string key, string message)

@@ -18,6 +18,7 @@ public sealed class MqttBroker : IAsyncDisposable
 {
     private readonly BrokerContext _context;
     private readonly CancellationTokenSource _timerStop = new();
+    private readonly ConnectionRateLimiter _connectionRates = new();
     private Task? _timer;
     private int _stopped;
 
@@ -61,7 +62,7 @@ public sealed class MqttBroker : IAsyncDisposable
     /// <summary>Runs the OnAccept hooks for a new TCP or TLS connection; false means close the socket.</summary>
     public ValueTask<bool> AcceptAsync(AcceptContext context)
     {
-        if (_context.IsStopping)
+        if (_context.IsStopping || !WithinConnectionLimits(context.RemoteEndPoint))
         {
             return ValueTask.FromResult(false);
         }
@@ -78,6 +79,12 @@ public sealed class MqttBroker : IAsyncDisposable
         if (_context.IsStopping)
         {
             connection.Shutdown();
+        }
+        else if (Options.MaximumConnections > 0 && _context.Connections.Count > Options.MaximumConnections)
+        {
+            // Transports that do not ask AcceptAsync (WebSocket) meet the overall limit here.
+            _context.Metrics.LimitHit(nameof(BrokerOptions.MaximumConnections));
+            connection.CloseConnection(CloseReason.Refused);
         }
 
         return connection;
@@ -150,6 +157,24 @@ public sealed class MqttBroker : IAsyncDisposable
         _context.Metrics.Dispose();
     }
 
+    private bool WithinConnectionLimits(System.Net.EndPoint? remote)
+    {
+        if (Options.MaximumConnections > 0 && _context.Connections.Count >= Options.MaximumConnections)
+        {
+            _context.Metrics.LimitHit(nameof(BrokerOptions.MaximumConnections));
+            return false;
+        }
+
+        if (Options.MaximumConnectionRatePerAddress > 0 && remote is System.Net.IPEndPoint ip
+            && !_connectionRates.TryAcquire(ip.Address, Options.MaximumConnectionRatePerAddress, Environment.TickCount64))
+        {
+            _context.Metrics.LimitHit(nameof(BrokerOptions.MaximumConnectionRatePerAddress));
+            return false;
+        }
+
+        return true;
+    }
+
     private async ValueTask<bool> AcceptWithHooksAsync(AcceptContext context)
     {
         try
@@ -177,6 +202,7 @@ public sealed class MqttBroker : IAsyncDisposable
                 }
 
                 _context.Sessions.Sweep(now);
+                _connectionRates.Prune(now);
             }
         }
         catch (OperationCanceledException)

@@ -68,6 +68,19 @@ public sealed partial class MqttConnection
             }
         }
 
+        if (!options.AllowAnonymous && _client.Username is null && properties?.AuthenticationMethod is null)
+        {
+            // Anonymous access is off: a client must name a user (or authenticate with AUTH, or a certificate).
+            _broker.Metrics.LimitHit(nameof(BrokerOptions.AllowAnonymous));
+            RefuseConnect(MqttReasonCode.NotAuthorized, clientId);
+            return;
+        }
+
+        if (options.MaximumPublishRate > 0 || options.MaximumPublishBytesRate > 0)
+        {
+            _publishRate = new PublishRateLimiter(options.MaximumPublishRate, options.MaximumPublishBytesRate);
+        }
+
         if (properties?.AuthenticationMethod is not null)
         {
             // 5.0 enhanced authentication: the AUTH exchange decides, then continues the CONNECT.

@@ -12,6 +12,7 @@ namespace Starling.Broker.Connections;
 public sealed partial class MqttConnection
 {
     private (string Topic, byte[] Utf8)?[]? _inboundAliases;
+    private PublishRateLimiter? _publishRate;
 
     private async ValueTask HandlePublishAsync(MqttFixedHeader header, ReadOnlySequence<byte> body)
     {
@@ -58,6 +59,8 @@ public sealed partial class MqttConnection
 
             topicCopy = view.Topic.IsSingleSegment ? null : view.Topic.ToArray();
         }
+
+        CheckTopicLimits(topicCopy is not null ? topicCopy : view.Topic.FirstSpan);
 
         if (view.QoS == MqttQualityOfService.ExactlyOnce)
         {
@@ -116,6 +119,27 @@ public sealed partial class MqttConnection
         }
 
         Acknowledge(view, reason, reasonString);
+        if (_publishRate is { } rate)
+        {
+            var pause = rate.Count(view.Payload.Length, Environment.TickCount64);
+            if (pause > TimeSpan.Zero)
+            {
+                // Backpressure, not loss: this connection's reads pause until its rate is back under the limit.
+                _broker.Metrics.LimitHit(nameof(BrokerOptions.MaximumPublishRate));
+                await Task.Delay(pause).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>Refuses a topic name longer, or deeper, than the configured limits.</summary>
+    private void CheckTopicLimits(ReadOnlySpan<byte> topic)
+    {
+        var options = _broker.Options;
+        if (topic.Length > options.MaximumTopicLength || topic.Count((byte)'/') >= options.MaximumTopicLevels)
+        {
+            _broker.Metrics.LimitHit(nameof(BrokerOptions.MaximumTopicLength));
+            throw new MqttProtocolException(MqttReasonCode.TopicNameInvalid, "topic-limit", "Topic name exceeds the configured length or levels.");
+        }
     }
 
     /// <summary>

@@ -19,6 +19,7 @@ public sealed partial class MqttConnection : IThreadPoolWorkItem
     private bool _closeAfterFlush;
     private int _sendingBytes;
     private int _sendWindow = int.MaxValue;
+    private long _sendingSince;
     private OutboundTopicAliases? _outboundAliases;
 
     /// <summary>How many QoS 1 and 2 messages may be in flight to this client.</summary>
@@ -196,12 +197,14 @@ public sealed partial class MqttConnection : IThreadPoolWorkItem
                     _sendingBytes = length;
                 }
 
+                Volatile.Write(ref _sendingSince, Environment.TickCount64);
                 try
                 {
                     await _transport.SendAsync(buffer.AsMemory(0, length), CancellationToken.None).ConfigureAwait(false);
                 }
                 finally
                 {
+                    Volatile.Write(ref _sendingSince, 0);
                     SendBuffer.Release(buffer);
                 }
 

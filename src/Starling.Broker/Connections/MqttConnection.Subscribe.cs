@@ -88,6 +88,18 @@ public sealed partial class MqttConnection
             return invalid; // an invalid filter fails alone; the others of the SUBSCRIBE are still granted
         }
 
+        if (System.Text.Encoding.UTF8.GetByteCount(request.TopicFilter) > options.MaximumTopicLength || topicFilter.Count('/') >= options.MaximumTopicLevels)
+        {
+            _broker.Metrics.LimitHit(nameof(BrokerOptions.MaximumTopicLength));
+            return invalid;
+        }
+
+        if (options.MaximumSubscriptionsPerClient > 0 && !_session!.HasSubscription(request.TopicFilter) && _session.SubscriptionCount >= options.MaximumSubscriptionsPerClient)
+        {
+            _broker.Metrics.LimitHit(nameof(BrokerOptions.MaximumSubscriptionsPerClient));
+            return v5 ? MqttReasonCode.QuotaExceeded : MqttReasonCode.UnspecifiedError;
+        }
+
         if (!options.WildcardSubscriptionAvailable && MqttTopic.HasWildcard(topicFilter))
         {
             return v5 ? MqttReasonCode.WildcardSubscriptionsNotSupported : MqttReasonCode.UnspecifiedError;

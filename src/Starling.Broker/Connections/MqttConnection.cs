@@ -141,6 +141,16 @@ public sealed partial class MqttConnection
     /// <summary>Closes connections that sent no CONNECT in time, or nothing within 1.5 keep-alive intervals [MQTT-3.1.2-24].</summary>
     internal void CheckTimeouts(long now)
     {
+        long sendingSince = Volatile.Read(ref _sendingSince);
+        if (sendingSince != 0 && now - sendingSince > _broker.Options.SendTimeoutSeconds * 1000L)
+        {
+            // The socket has stayed unwritable too long: a client that stopped reading. Nothing more can reach it.
+            _broker.Metrics.LimitHit(nameof(BrokerOptions.SendTimeoutSeconds));
+            CloseConnection(CloseReason.Timeout);
+            _transport.Close();
+            return;
+        }
+
         int state = _state;
         if (state == StateAwaitingConnect && now - _openedAt > _broker.Options.ConnectTimeoutSeconds * 1000L)
         {

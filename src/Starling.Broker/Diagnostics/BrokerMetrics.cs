@@ -12,6 +12,8 @@ public sealed class BrokerMetrics : IDisposable
     private readonly Counter<long> _queueFullDropped;
     private readonly Counter<long> _protocolErrors;
     private readonly Counter<long> _oversizeDropped;
+    private readonly Counter<long> _limitsHit;
+    private readonly Dictionary<string, long> _limitTotals = new(StringComparer.Ordinal);
     private long _qos0DroppedTotal;
     private long _queueFullDroppedTotal;
 
@@ -23,6 +25,7 @@ public sealed class BrokerMetrics : IDisposable
         _qos0Dropped = _meter.CreateCounter<long>("starling.messages.dropped.qos0", description: "QoS 0 messages dropped because a client's send buffer was full");
         _queueFullDropped = _meter.CreateCounter<long>("starling.messages.dropped.queue_full", description: "Messages dropped because a session queue was full");
         _protocolErrors = _meter.CreateCounter<long>("starling.protocol_errors");
+        _limitsHit = _meter.CreateCounter<long>("starling.limits.hit", description: "Times a configured limit refused or slowed something; tag 'limit' names it");
         _oversizeDropped = _meter.CreateCounter<long>("starling.messages.dropped.too_large", description: "Messages dropped for one client because they exceed its Maximum Packet Size");
     }
 
@@ -39,6 +42,26 @@ public sealed class BrokerMetrics : IDisposable
     internal void ProtocolError() => _protocolErrors.Add(1);
 
     internal void OversizeDropped() => _oversizeDropped.Add(1);
+
+    /// <summary>Counts a limit being hit; <paramref name="limit"/> is the option's name.</summary>
+    internal void LimitHit(string limit)
+    {
+        lock (_limitTotals)
+        {
+            _limitTotals[limit] = _limitTotals.GetValueOrDefault(limit) + 1;
+        }
+
+        _limitsHit.Add(1, new KeyValuePair<string, object?>("limit", limit));
+    }
+
+    /// <summary>How often a limit was hit so far, by option name.</summary>
+    public long LimitHits(string limit)
+    {
+        lock (_limitTotals)
+        {
+            return _limitTotals.GetValueOrDefault(limit);
+        }
+    }
 
     internal void QoS0Dropped()
     {

@@ -16,6 +16,7 @@ public sealed class Session
     private List<InflightMessage>? _inflight;
     private HashSet<ushort>? _incomingQoS2;
     private ushort _lastPacketId;
+    private long _pendingBytes;
 
     internal Session(string clientId, BrokerContext broker)
     {
@@ -81,6 +82,25 @@ public sealed class Session
     internal bool Ended { get; set; }
 
     internal Dictionary<string, Subscription> Subscriptions { get; } = new(StringComparer.Ordinal);
+
+    internal int SubscriptionCount
+    {
+        get
+        {
+            lock (Gate)
+            {
+                return Subscriptions.Count;
+            }
+        }
+    }
+
+    internal bool HasSubscription(string filter)
+    {
+        lock (Gate)
+        {
+            return Subscriptions.ContainsKey(filter);
+        }
+    }
 
     /// <summary>
     /// Hands a message to this session: written now when connected and the window allows, else queued under
@@ -282,6 +302,7 @@ public sealed class Session
                     if (item.SharedVia is not null && item.QoS != MqttQualityOfService.AtMostOnce)
                     {
                         (taken ??= []).Add(item);
+                        _pendingBytes -= item.Message.Payload.Length;
                     }
                     else
                     {
@@ -298,6 +319,7 @@ public sealed class Session
     internal void ClearLocked()
     {
         _pending = null;
+        _pendingBytes = 0;
         _inflight = null;
         _incomingQoS2 = null;
         Subscriptions.Clear();
@@ -317,13 +339,13 @@ public sealed class Session
             if (next.Message.IsExpired || !connection.FitsClient(next))
             {
                 // [MQTT-3.3.2-5] An expired message whose delivery had not started is deleted; so is one too large for this client.
-                _pending.Dequeue();
+                DequeuePending();
                 continue;
             }
 
             if (next.QoS == MqttQualityOfService.AtMostOnce)
             {
-                _pending.Dequeue();
+                DequeuePending();
                 connection.TryWritePublish(next, 0, dup: false);
                 continue;
             }
@@ -333,7 +355,7 @@ public sealed class Session
                 break;
             }
 
-            _pending.Dequeue();
+            DequeuePending();
             SendInflight(connection, next);
         }
     }
@@ -350,10 +372,12 @@ public sealed class Session
     private void Enqueue(in OutgoingMessage message)
     {
         var queue = _pending ??= new Queue<OutgoingMessage>();
-        if (queue.Count >= Broker.Options.MaximumQueuedMessages)
+        var options = Broker.Options;
+        int size = message.Message.Payload.Length;
+        while (queue.Count >= options.MaximumQueuedMessages || (options.MaximumQueuedBytes > 0 && _pendingBytes + size > options.MaximumQueuedBytes))
         {
-            // The queue is full. A QoS 0 message is dropped; a QoS 1/2 one takes the place of the oldest
-            // queued QoS 0 message if there is one, else it is dropped. Both are counted.
+            // The queue is full (by count or bytes). A QoS 0 message is dropped; a QoS 1/2 one takes the place of
+            // the oldest queued QoS 0 message if there is one, else it is dropped. Both are counted.
             if (message.QoS == MqttQualityOfService.AtMostOnce || !RemoveOldestQoS0(queue))
             {
                 Broker.Metrics.QueueFullDropped();
@@ -362,9 +386,17 @@ public sealed class Session
         }
 
         queue.Enqueue(message);
+        _pendingBytes += size;
     }
 
-    private static bool RemoveOldestQoS0(Queue<OutgoingMessage> queue)
+    private OutgoingMessage DequeuePending()
+    {
+        var item = _pending!.Dequeue();
+        _pendingBytes -= item.Message.Payload.Length;
+        return item;
+    }
+
+    private bool RemoveOldestQoS0(Queue<OutgoingMessage> queue)
     {
         int count = queue.Count;
         bool removed = false;
@@ -374,6 +406,7 @@ public sealed class Session
             if (!removed && item.QoS == MqttQualityOfService.AtMostOnce)
             {
                 removed = true;
+                _pendingBytes -= item.Message.Payload.Length;
                 continue;
             }
 
