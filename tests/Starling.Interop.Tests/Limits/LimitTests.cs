@@ -1,0 +1,208 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+using MQTTnet.Protocol;
+using Starling.Broker;
+using Starling.Interop.Tests.Infrastructure;
+using Starling.Mqtt;
+using Starling.Mqtt.Packets;
+
+namespace Starling.Interop.Tests.Limits;
+
+/// <summary>Each configured limit, hit against the running broker over real sockets, answered as documented and counted.</summary>
+public sealed class LimitTests
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(5);
+
+    [Fact]
+    public async Task MaximumConnections_ClosesTheExtraConnectionAtAccept()
+    {
+        await using var broker = await BrokerFixture.StartAsync(null, "--Starling:MaximumConnections=2");
+        var (a, _) = await RawClient.ConnectAsync(broker.Port, new ConnectPacket { ClientId = "a", KeepAlive = 60 });
+        var (b, _) = await RawClient.ConnectAsync(broker.Port, new ConnectPacket { ClientId = "b", KeepAlive = 60 });
+        await using var _a = a;
+        await using var _b = b;
+        await using var third = await RawClient.ConnectAsync(broker.Port);
+        Assert.True(await third.WaitForCloseAsync(Wait));
+        Assert.Equal(1, broker.Broker.Metrics.LimitHits(nameof(BrokerOptions.MaximumConnections)));
+    }
+
+    [Fact]
+    public async Task MaximumConnectionRatePerAddress_ClosesConnectionsOverTheRate()
+    {
+        await using var broker = await BrokerFixture.StartAsync(null, "--Starling:MaximumConnectionRatePerAddress=3");
+        var clients = new List<RawClient>();
+        for (int i = 0; i < 5; i++)
+        {
+            clients.Add(await RawClient.ConnectAsync(broker.Port));
+        }
+
+        int closed = 0;
+        foreach (var client in clients)
+        {
+            if (await client.WaitForCloseAsync(TimeSpan.FromMilliseconds(300)))
+            {
+                closed++;
+            }
+
+            await client.DisposeAsync();
+        }
+
+        Assert.True(closed >= 2, $"{closed} of 5 closed"); // 3 per second pass; the rest are refused at accept
+        Assert.True(broker.Broker.Metrics.LimitHits(nameof(BrokerOptions.MaximumConnectionRatePerAddress)) >= 2);
+    }
+
+    [Fact]
+    public async Task TopicLongerThanTheLimit_ClosesThePublisher_AndFilterFailsAlone()
+    {
+        await using var broker = await BrokerFixture.StartAsync(null, "--Starling:MaximumTopicLength=16", "--Starling:MaximumTopicLevels=3");
+        var (sub, _) = await RawClient.ConnectAsync(broker.Port, new ConnectPacket { ClientId = "s", KeepAlive = 60 });
+        await using var _s = sub;
+        await sub.SendAsync(new SubscribePacket
+        {
+            PacketId = 1,
+            Subscriptions =
+            [
+                new MqttSubscription { TopicFilter = "short/+" },
+                new MqttSubscription { TopicFilter = "this/filter/is/far/too/long" },
+                new MqttSubscription { TopicFilter = "a/b/c/d" },
+            ],
+        });
+        var suback = Assert.IsType<SubAckPacket>(await sub.ReceiveAsync(Wait));
+        Assert.Equal([MqttReasonCode.GrantedQoS0, MqttReasonCode.UnspecifiedError, MqttReasonCode.UnspecifiedError], suback.ReasonCodes);
+
+        var (pub, _) = await RawClient.ConnectAsync(broker.Port, new ConnectPacket { ProtocolVersion = Starling.Mqtt.MqttProtocolVersion.V500, ClientId = "p", KeepAlive = 60 });
+        await using var _p = pub;
+        await pub.SendAsync(new PublishPacket { Topic = "a-topic-name-longer-than-sixteen" });
+        var disconnect = Assert.IsType<DisconnectPacket>(await pub.ReceiveAsync(Wait));
+        Assert.Equal(MqttReasonCode.TopicNameInvalid, disconnect.ReasonCode);
+        Assert.True(await pub.WaitForCloseAsync(Wait));
+    }
+
+    [Fact]
+    public async Task MaximumSubscriptionsPerClient_ExtraFiltersGetQuotaExceeded()
+    {
+        await using var broker = await BrokerFixture.StartAsync(null, "--Starling:MaximumSubscriptionsPerClient=2");
+        await using var client = await MqttNet.ConnectAsync(broker, "subs", MQTTnet.Formatter.MqttProtocolVersion.V500);
+        await client.SubscribeAsync("one", MqttQualityOfServiceLevel.AtMostOnce);
+        await client.SubscribeAsync("two", MqttQualityOfServiceLevel.AtMostOnce);
+        var third = await client.SubscribeAsync("three", MqttQualityOfServiceLevel.AtMostOnce);
+        Assert.Equal(MQTTnet.MqttClientSubscribeResultCode.QuotaExceeded, third.Items.Single().ResultCode);
+        var again = await client.SubscribeAsync("one", MqttQualityOfServiceLevel.AtLeastOnce); // replacing is not a new subscription
+        Assert.Equal(MQTTnet.MqttClientSubscribeResultCode.GrantedQoS1, again.Items.Single().ResultCode);
+    }
+
+    [Fact]
+    public async Task MaximumQueuedBytes_BoundsAnOfflineSession()
+    {
+        await using var broker = await BrokerFixture.StartAsync(null, "--Starling:MaximumQueuedBytes=3000");
+        await using (var first = await MqttNet.ConnectAsync(broker, "bytes", cleanSession: false))
+        {
+            await first.SubscribeAsync("big", MqttQualityOfServiceLevel.AtLeastOnce);
+        }
+
+        for (int i = 0; i < 200 && !(broker.Broker.Sessions.TryGet("bytes", out var s) && !s.IsConnected); i++)
+        {
+            await Task.Delay(10);
+        }
+
+        await using (var publisher = await MqttNet.ConnectAsync(broker, "pub"))
+        {
+            for (int i = 0; i < 5; i++)
+            {
+                await publisher.PublishAsync("big", new string('x', 1000), MqttQualityOfServiceLevel.AtLeastOnce);
+            }
+        }
+
+        Assert.True(broker.Broker.Sessions.TryGet("bytes", out var queued));
+        Assert.Equal(3, queued.PendingCount); // 3 x 1000 bytes fit; the other two were dropped and counted
+        Assert.Equal(2, broker.Broker.Metrics.QueueFullDroppedTotal);
+
+        var (again, connack) = await RawClient.ConnectAsync(broker.Port, new ConnectPacket { ClientId = "bytes", CleanSession = false, KeepAlive = 60 });
+        await using var _a = again;
+        Assert.True(connack.SessionPresent);
+        for (int i = 0; i < 3; i++)
+        {
+            var publish = Assert.IsType<PublishPacket>(await again.ReceiveAsync(Wait));
+            Assert.Equal(1000, publish.Payload.Length);
+            await again.SendAsync(new PubAckPacket { PacketId = publish.PacketId });
+        }
+
+        await again.SendAsync(PingReqPacket.Instance);
+        Assert.IsType<PingRespPacket>(await again.ReceiveAsync(Wait));
+    }
+
+    [Fact]
+    public async Task MaximumPublishRate_SlowsThePublisher_WithoutDroppingAnything()
+    {
+        await using var broker = await BrokerFixture.StartAsync(null, "--Starling:MaximumPublishRate=20");
+        await using var subscriber = await MqttNet.ConnectAsync(broker, "rate-sub");
+        await subscriber.SubscribeAsync("rate/t", MqttQualityOfServiceLevel.AtLeastOnce);
+        await using var publisher = await MqttNet.ConnectAsync(broker, "rate-pub");
+        var watch = Stopwatch.StartNew();
+        for (int i = 0; i < 50; i++)
+        {
+            await publisher.PublishAsync("rate/t", i.ToString(System.Globalization.CultureInfo.InvariantCulture), MqttQualityOfServiceLevel.AtLeastOnce);
+        }
+
+        watch.Stop();
+        Assert.True(watch.Elapsed > TimeSpan.FromSeconds(1.5), $"50 messages at 20/s took {watch.Elapsed}");
+        for (int i = 0; i < 50; i++)
+        {
+            Assert.Equal(i.ToString(System.Globalization.CultureInfo.InvariantCulture), MqttNet.Text(subscriber.Next()));
+        }
+
+        Assert.True(broker.Broker.Metrics.LimitHits(nameof(BrokerOptions.MaximumPublishRate)) > 0);
+    }
+
+    [Fact]
+    public async Task SendTimeout_DisconnectsASubscriberThatStoppedReading_OthersKeepReceiving()
+    {
+        await using var broker = await BrokerFixture.StartAsync(null, "--Starling:SendTimeoutSeconds=1", "--Starling:MaximumSendBufferBytes=65536");
+
+        // A subscriber that never reads: a socket with a tiny receive buffer.
+        var stalled = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { ReceiveBufferSize = 4096 };
+        await stalled.ConnectAsync(broker.Host, broker.Port);
+        var writer = new System.Buffers.ArrayBufferWriter<byte>();
+        MqttPacketWriter.Write(new ConnectPacket { ClientId = "stalled", KeepAlive = 0 }, Starling.Mqtt.MqttProtocolVersion.V311, writer);
+        MqttPacketWriter.Write(new SubscribePacket { PacketId = 1, Subscriptions = [new MqttSubscription { TopicFilter = "flood" }] }, Starling.Mqtt.MqttProtocolVersion.V311, writer);
+        await stalled.SendAsync(writer.WrittenMemory);
+
+        await using var healthy = await MqttNet.ConnectAsync(broker, "healthy");
+        await healthy.SubscribeAsync("flood", MqttQualityOfServiceLevel.AtMostOnce);
+        while (broker.Broker.SubscriptionCount < 2)
+        {
+            await Task.Delay(10);
+        }
+
+        var payload = new byte[16 * 1024];
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(8);
+        while (broker.Broker.Metrics.LimitHits(nameof(BrokerOptions.SendTimeoutSeconds)) == 0 && DateTime.UtcNow < deadline)
+        {
+            broker.Broker.Publish("flood", payload);
+            await Task.Delay(2);
+        }
+
+        Assert.Equal(1, broker.Broker.Metrics.LimitHits(nameof(BrokerOptions.SendTimeoutSeconds)));
+        broker.Broker.Publish("flood", "after"u8.ToArray());
+        MQTTnet.MqttApplicationMessage? last = null;
+        while (healthy.Next(TimeSpan.FromSeconds(2)) is { } message)
+        {
+            last = message;
+        }
+
+        Assert.Equal("after", last is null ? null : MqttNet.Text(last));
+        stalled.Dispose();
+    }
+
+    [Fact]
+    public async Task AllowAnonymousFalse_RefusesAClientWithoutUserName()
+    {
+        await using var broker = await BrokerFixture.StartAsync(null, "--Starling:AllowAnonymous=false");
+        var (anonymous, connack) = await RawClient.ConnectAsync(broker.Port, new ConnectPacket { ClientId = "anon", KeepAlive = 60 });
+        await using var _a = anonymous;
+        Assert.Equal(MqttReasonCode.NotAuthorized, connack.ReasonCode); // 3.1.1 return code 5
+        var (named, ok) = await RawClient.ConnectAsync(broker.Port, new ConnectPacket { ClientId = "named", Username = "someone", KeepAlive = 60 });
+        await using var _n = named;
+        Assert.Equal(MqttReasonCode.Success, ok.ReasonCode);
+    }
+}
