@@ -15,6 +15,14 @@ if [ ${#missing[@]} -gt 0 ]; then
     echo "could not install ${missing[*]}" >&2; exit 1; }
 fi
 
+# MQTT.js (npm "mqtt", pinned in tests/js/package-lock.json) runs on Debian's Node.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  echo "Installing nodejs npm ..."
+  as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null || {
+    echo "could not install nodejs npm" >&2; exit 1; }
+fi
+npm ci --prefix tests/js --no-audit --no-fund --loglevel=error || { echo "npm ci in tests/js failed" >&2; exit 1; }
+
 # Tests that open many sockets need descriptors.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
