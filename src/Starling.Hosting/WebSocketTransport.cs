@@ -62,12 +62,13 @@ internal sealed class WebSocketTransport : IConnectionTransport
 
                 if (result.MessageType == WebSocketMessageType.Text)
                 {
+                    // Closed with 1003; what follows is ignored until the peer answers the close.
                     Close(WebSocketCloseStatus.InvalidMessageType, "MQTT uses binary frames only");
-                    break;
                 }
 
-                if (result.Count == 0)
+                if (result.Count == 0 || Volatile.Read(ref _closed) == 1)
                 {
+                    filled = 0;
                     continue;
                 }
 
@@ -109,24 +110,25 @@ internal sealed class WebSocketTransport : IConnectionTransport
 
     private async Task CloseAsync(WebSocketCloseStatus status, string? description)
     {
-        // A close frame, then the peer's answer (the receive loop ends on it), else the connection is cut.
+        // A close frame, then the peer's answer (the receive loop ends on it); a peer that does not answer is cut off.
         try
         {
             if (_socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
             {
                 using var timeout = new CancellationTokenSource(CloseTimeout);
                 await _socket.CloseOutputAsync(status, description, timeout.Token).ConfigureAwait(false);
-                await _receiveEnded.Task.WaitAsync(CloseTimeout).ConfigureAwait(false);
             }
+
+            await _receiveEnded.Task.WaitAsync(CloseTimeout).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException or ObjectDisposedException or TimeoutException)
         {
-            // cut below
+            _socket.Abort();
         }
         finally
         {
-            _socket.Abort();
             _closeDone.TrySetResult();
         }
     }
+
 }
