@@ -21,7 +21,8 @@ internal sealed record ListenerDefinition(string Name, string Type, IPEndPoint E
         var result = new List<ListenerDefinition>();
         if (options.Listeners.Count == 0)
         {
-            result.Add(new ListenerDefinition("tcp", "tcp", new IPEndPoint(Address(options.BindAddress), options.Port), "/mqtt", ListenerLimits.Default, null));
+            // As before listeners were configurable: no connection limit, and only ConnectTimeoutSeconds for CONNECT.
+            result.Add(new ListenerDefinition("tcp", "tcp", new IPEndPoint(Address(options.BindAddress), options.Port), "/mqtt", ListenerLimits.None, null));
             return result;
         }
 

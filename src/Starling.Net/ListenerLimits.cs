@@ -8,6 +8,6 @@ namespace Starling.Net;
 /// </param>
 public sealed record ListenerLimits(int MaximumConnections, TimeSpan HandshakeTimeout)
 {
-    /// <summary>No connection limit; a 10 second handshake.</summary>
-    public static ListenerLimits Default { get; } = new(0, TimeSpan.FromSeconds(10));
+    /// <summary>No connection limit and no handshake deadline (the broker's CONNECT timeout still applies).</summary>
+    public static ListenerLimits None { get; } = new(0, TimeSpan.Zero);
 }

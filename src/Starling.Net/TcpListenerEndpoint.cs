@@ -10,7 +10,7 @@ public sealed class TcpListenerEndpoint : SocketListenerEndpoint
 {
     /// <summary>Creates a listener without a connection limit; nothing is bound until <see cref="SocketListenerEndpoint.Start"/>.</summary>
     public TcpListenerEndpoint(MqttBroker broker, IPEndPoint endPoint, string name, ILogger logger)
-        : this(broker, endPoint, name, new ListenerLimits(0, TimeSpan.Zero), logger)
+        : this(broker, endPoint, name, ListenerLimits.None, logger)
     {
     }
 
