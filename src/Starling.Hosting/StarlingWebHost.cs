@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Starling.Broker;
 using Starling.Net;
@@ -38,6 +39,7 @@ internal sealed partial class StarlingWebHost : IAsyncDisposable
         builder.Services.AddLogging();
         builder.Services.Replace(ServiceDescriptor.Singleton(loggerFactory));
         builder.Services.AddRoutingCore();
+        builder.Services.AddSingleton<IHostLifetime, OuterHostLifetime>(); // the broker's host owns Ctrl+C / SIGTERM and the stop order
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
@@ -187,6 +189,14 @@ internal sealed partial class StarlingWebHost : IAsyncDisposable
 
     [LoggerMessage(303, LogLevel.Information, "Listener {Name} closed {RemoteEndPoint}: no accepted CONNECT within the handshake timeout")]
     private static partial void HandshakeTimedOut(ILogger logger, string name, EndPoint? remoteEndPoint);
+}
+
+/// <summary>Kestrel's application neither waits for nor reacts to console signals: the broker's host stops it.</summary>
+internal sealed class OuterHostLifetime : IHostLifetime
+{
+    public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }
 
 /// <summary>A Kestrel listener: its definition, its bound address once started, and its open MQTT connections.</summary>
