@@ -17,7 +17,13 @@ public sealed class StarlingServerOptions
     /// <summary>Seconds the graceful stop waits for clients to close and hooks to finish. Default 30.</summary>
     public int ShutdownTimeoutSeconds { get; set; } = 30;
 
-    /// <summary>Checks the values and throws naming the bad key.</summary>
+    /// <summary>
+    /// The listeners, by name (the name is the key: <c>Starling:Listeners:secure:Port</c>, <c>STARLING__LISTENERS__SECURE__PORT</c>).
+    /// Empty (the default): one tcp listener named "tcp" on <see cref="BindAddress"/>:<see cref="Port"/>.
+    /// </summary>
+    public Dictionary<string, ListenerOptions> Listeners { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Checks the values and throws naming the bad key (certificate files are checked when the listeners start).</summary>
     public void Validate()
     {
         if (Port is < 0 or > 65535)
@@ -29,5 +35,12 @@ public sealed class StarlingServerOptions
         {
             throw new ArgumentException($"{Section}:BindAddress '{BindAddress}' is not an IP address.");
         }
+
+        if (ShutdownTimeoutSeconds < 0)
+        {
+            throw new ArgumentException($"{Section}:ShutdownTimeoutSeconds must be 0 or more, not {ShutdownTimeoutSeconds}.");
+        }
+
+        ListenerDefinition.Resolve(this, loadCertificates: false);
     }
 }

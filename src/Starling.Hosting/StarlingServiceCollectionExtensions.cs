@@ -28,6 +28,16 @@ public static class StarlingServiceCollectionExtensions
         return services;
     }
 
+    /// <summary>
+    /// Adds web endpoints (a monitor, an API, metrics) served by Kestrel on every ws, wss, http and https
+    /// listener, next to <c>GET /health</c>.
+    /// </summary>
+    public static IServiceCollection AddStarlingWebEndpoints(this IServiceCollection services, Action<Microsoft.AspNetCore.Routing.IEndpointRouteBuilder> map)
+    {
+        services.AddSingleton(new StarlingWebEndpoints(map));
+        return services;
+    }
+
     /// <summary>Adds a hook; hooks run in the order they were added.</summary>
     public static IServiceCollection AddStarlingHook<THook>(this IServiceCollection services)
         where THook : BrokerHook

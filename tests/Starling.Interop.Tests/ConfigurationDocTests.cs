@@ -30,7 +30,7 @@ public sealed partial class ConfigurationDocTests
     [Fact]
     public void EveryDocumentedKey_Exists_WithTheStatedDefault()
     {
-        string doc = File.ReadAllText(DocPath);
+        string doc = Section(File.ReadAllText(DocPath), "## The `Starling` section");
         var defaults = new Dictionary<string, object?>(StringComparer.Ordinal);
         foreach (var property in typeof(BrokerOptions).GetProperties())
         {
@@ -55,6 +55,103 @@ public sealed partial class ConfigurationDocTests
         {
             Assert.Contains($"| `{key}` |", doc, StringComparison.Ordinal);
         }
+    }
+
+    [Fact]
+    public void EveryListenerKey_Exists_WithTheStatedDefault()
+    {
+        string doc = Section(File.ReadAllText(DocPath), "## Listeners");
+        var types = Table(doc, "| type |").Select(r => r.Key).ToArray();
+        Assert.Equal(ListenerOptions.Types, types);
+
+        var defaults = new Dictionary<string, object?>(StringComparer.Ordinal);
+        foreach (var property in typeof(ListenerOptions).GetProperties().Where(p => p.CanWrite))
+        {
+            if (property.PropertyType == typeof(CertificateOptions))
+            {
+                foreach (var nested in typeof(CertificateOptions).GetProperties())
+                {
+                    defaults[$"{property.Name}:{nested.Name}"] = nested.GetValue(new CertificateOptions());
+                }
+            }
+            else
+            {
+                defaults[property.Name] = property.GetValue(new ListenerOptions());
+            }
+        }
+
+        var rows = Table(doc, "| key |");
+        Assert.Equal(defaults.Keys.Order(), rows.Select(r => r.Key).Order());
+        foreach (var (key, stated) in rows)
+        {
+            if (defaults[key] is { } value)
+            {
+                Assert.Equal($"`{Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture)!.ToLowerInvariant()}`", stated.ToLowerInvariant());
+            }
+            else
+            {
+                Assert.True(stated == "none" || stated.Contains("Starling:", StringComparison.Ordinal) || stated.Contains("Starling:Port", StringComparison.Ordinal), $"{key}: {stated}");
+            }
+        }
+    }
+
+    [Fact]
+    public async Task ExampleFile_StartsABroker_WithEveryListener()
+    {
+        string doc = File.ReadAllText(DocPath);
+        string json = JsonBlock().Match(doc).Groups[1].Value;
+        using var certificates = Listeners.TestCertificates.Create();
+        json = json
+            .Replace("/etc/starling/server.crt", certificates.ServerCertificatePath, StringComparison.Ordinal)
+            .Replace("/etc/starling/server.key", certificates.ServerKeyPath, StringComparison.Ordinal)
+            .Replace("/etc/starling/clients-ca.crt", certificates.CaPath, StringComparison.Ordinal)
+            .Replace("/etc/starling/server.pfx", certificates.ServerPfxPath, StringComparison.Ordinal)
+            .Replace("change-me", Listeners.TestCertificates.PfxPassword, StringComparison.Ordinal);
+        string file = Path.Combine(certificates.Directory, "example.json");
+        await File.WriteAllTextAsync(file, json);
+        var configuration = new ConfigurationBuilder().AddJsonFile(file).Build();
+        var names = configuration.GetSection("Starling:Listeners").GetChildren().Select(c => c.Key).ToArray();
+        Assert.NotEmpty(names);
+
+        // The example's own ports may be taken on this machine: every listener gets a free one instead.
+        string[] ports = [.. names.Select(n => $"--Starling:Listeners:{n}:Port=0"), .. names.Select(n => $"--Starling:Listeners:{n}:BindAddress=127.0.0.1")];
+        await using var broker = await Infrastructure.BrokerFixture.StartAsync(null, ["--config", file, .. ports]);
+
+        Assert.Equal(names.Order(), broker.Service.Listeners.Select(l => l.Name).Order());
+        Assert.Equal(new[] { "http", "tcp", "tls", "ws", "wss" }, broker.Service.Listeners.Select(l => l.Type).Distinct().Order());
+        using var http = new HttpClient();
+        Assert.Equal("ok", await http.GetStringAsync(new Uri($"http://127.0.0.1:{broker.PortOf("monitor")}/health")));
+        await using var client = await Infrastructure.MqttNet.ConnectAsync(broker, "example");
+        Assert.True(client.Client.IsConnected);
+    }
+
+    /// <summary>The text from <paramref name="heading"/> to the next heading of the same level.</summary>
+    private static string Section(string doc, string heading)
+    {
+        int start = doc.IndexOf(heading + "\n", StringComparison.Ordinal);
+        Assert.True(start >= 0, $"no section {heading}");
+        int end = doc.IndexOf("\n## ", start + heading.Length, StringComparison.Ordinal);
+        return end < 0 ? doc[start..] : doc[start..end];
+    }
+
+    /// <summary>The first column (without backticks) and the second of the table whose header starts with <paramref name="header"/>.</summary>
+    private static List<(string Key, string Second)> Table(string section, string header)
+    {
+        var rows = new List<(string, string)>();
+        int start = section.IndexOf(header, StringComparison.Ordinal);
+        Assert.True(start >= 0, $"no table {header}");
+        foreach (var line in section[start..].Split('\n').Skip(2))
+        {
+            if (!line.StartsWith('|'))
+            {
+                break;
+            }
+
+            var cells = line.Split('|', StringSplitOptions.TrimEntries);
+            rows.Add((cells[1].Trim('`'), cells[2]));
+        }
+
+        return rows;
     }
 
     private static string FindRepositoryRoot()

@@ -19,6 +19,12 @@ public interface IConnectionTransport
     /// <summary>The name of the listener that accepted the connection.</summary>
     string ListenerName { get; }
 
+    /// <summary>
+    /// The user name the transport vouches for (a TLS client certificate's subject CN, when the listener takes
+    /// it as the user name); it replaces the CONNECT's user name. Null otherwise.
+    /// </summary>
+    string? CertificateUsername => null;
+
     /// <summary>Sends bytes. The engine never calls it again before the previous call completed.</summary>
     ValueTask SendAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken);
 

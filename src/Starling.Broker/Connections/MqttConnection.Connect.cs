@@ -40,6 +40,7 @@ public sealed partial class MqttConnection
         }
 
         _client = new MqttClientInfo(clientId, connect.Username, _version, _transport.RemoteEndPoint, _transport.ListenerName);
+        _client.Username = _transport.CertificateUsername ?? _client.Username;
         var properties = _version == MqttProtocolVersion.V500 ? connect.Properties : null;
         if (properties is not null)
         {

@@ -16,9 +16,14 @@ public sealed class BrokerFixture : IAsyncDisposable
     {
         _host = host;
         Broker = host.Services.GetRequiredService<MqttBroker>();
-        var endPoint = host.Services.GetRequiredService<StarlingHostedService>().Listeners[0].LocalEndPoint!;
-        Port = endPoint.Port;
+        Service = host.Services.GetRequiredService<StarlingHostedService>();
+        Port = Service.Listeners.FirstOrDefault(l => l.Type == "tcp")?.LocalEndPoint?.Port ?? 0;
     }
+
+    public StarlingHostedService Service { get; }
+
+    /// <summary>The bound port of the listener named <paramref name="listener"/>.</summary>
+    public int PortOf(string listener) => Service.GetEndPoint(listener).Port;
 
     public MqttBroker Broker { get; }
 
@@ -38,7 +43,16 @@ public sealed class BrokerFixture : IAsyncDisposable
         }
 
         var host = builder.Build();
-        await host.StartAsync();
+        try
+        {
+            await host.StartAsync();
+        }
+        catch
+        {
+            host.Dispose();
+            throw;
+        }
+
         return new BrokerFixture(host);
     }
 

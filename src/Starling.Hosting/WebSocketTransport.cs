@@ -1,0 +1,134 @@
+using System.Buffers;
+using System.Net;
+using System.Net.WebSockets;
+using Starling.Broker.Connections;
+
+namespace Starling.Hosting;
+
+/// <summary>
+/// MQTT over one WebSocket accepted by Kestrel. The bytes of binary messages are a stream: a packet may span
+/// frames and a frame may hold several packets, so the unconsumed tail is kept for the next frame. A text
+/// frame closes the connection (1003). Each send is one binary message.
+/// </summary>
+internal sealed class WebSocketTransport : IConnectionTransport
+{
+    private const int InitialBufferSize = 4096;
+    private static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(2);
+    private readonly WebSocket _socket;
+    private readonly TaskCompletionSource _receiveEnded = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _closeDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _closed;
+
+    public WebSocketTransport(WebSocket socket, EndPoint? remoteEndPoint, EndPoint? localEndPoint, string listenerName, string? certificateUsername)
+    {
+        _socket = socket;
+        RemoteEndPoint = remoteEndPoint;
+        LocalEndPoint = localEndPoint;
+        ListenerName = listenerName;
+        CertificateUsername = certificateUsername;
+    }
+
+    public EndPoint? RemoteEndPoint { get; }
+
+    public EndPoint? LocalEndPoint { get; }
+
+    public string ListenerName { get; }
+
+    public string? CertificateUsername { get; }
+
+    /// <summary>Receives until the WebSocket ends, then tells the engine; returns once the close handshake is done.</summary>
+    public async Task RunAsync(MqttConnection engine)
+    {
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(InitialBufferSize);
+        int filled = 0;
+        try
+        {
+            while (true)
+            {
+                if (filled == buffer.Length)
+                {
+                    // A packet larger than the buffer, whose declared length the engine has already accepted.
+                    var larger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
+                    buffer.AsSpan(0, filled).CopyTo(larger);
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = larger;
+                }
+
+                var result = await _socket.ReceiveAsync(buffer.AsMemory(filled), CancellationToken.None).ConfigureAwait(false);
+                if (result.MessageType == WebSocketMessageType.Close)
+                {
+                    break;
+                }
+
+                if (result.MessageType == WebSocketMessageType.Text)
+                {
+                    // Closed with 1003; what follows is ignored until the peer answers the close.
+                    Close(WebSocketCloseStatus.InvalidMessageType, "MQTT uses binary frames only");
+                }
+
+                if (result.Count == 0 || Volatile.Read(ref _closed) == 1)
+                {
+                    filled = 0;
+                    continue;
+                }
+
+                filled += result.Count;
+                int consumed = (int)await engine.ReceiveAsync(new ReadOnlySequence<byte>(buffer, 0, filled)).ConfigureAwait(false);
+                if (consumed > 0)
+                {
+                    buffer.AsSpan(consumed, filled - consumed).CopyTo(buffer);
+                    filled -= consumed;
+                }
+            }
+        }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException or ObjectDisposedException)
+        {
+            // The connection ended; the engine learns it below.
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            _receiveEnded.TrySetResult();
+            Close();
+            await engine.TransportClosedAsync().ConfigureAwait(false);
+            await _closeDone.Task.ConfigureAwait(false);
+        }
+    }
+
+    public async ValueTask SendAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken) =>
+        await _socket.SendAsync(data, WebSocketMessageType.Binary, endOfMessage: true, cancellationToken).ConfigureAwait(false);
+
+    public void Close() => Close(WebSocketCloseStatus.NormalClosure, null);
+
+    private void Close(WebSocketCloseStatus status, string? description)
+    {
+        if (Interlocked.Exchange(ref _closed, 1) == 0)
+        {
+            _ = CloseAsync(status, description);
+        }
+    }
+
+    private async Task CloseAsync(WebSocketCloseStatus status, string? description)
+    {
+        // A close frame, then the peer's answer (the receive loop ends on it); a peer that does not answer is cut off.
+        try
+        {
+            if (_socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
+            {
+                using var timeout = new CancellationTokenSource(CloseTimeout);
+                await _socket.CloseOutputAsync(status, description, timeout.Token).ConfigureAwait(false);
+            }
+
+            await _receiveEnded.Task.WaitAsync(CloseTimeout).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException or ObjectDisposedException or TimeoutException)
+        {
+            _socket.Abort();
+        }
+        finally
+        {
+            _closeDone.TrySetResult();
+        }
+    }
+
+}

@@ -1,0 +1,162 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using Starling.Broker;
+using Starling.Broker.Hooks;
+
+namespace Starling.Net;
+
+/// <summary>
+/// A listener on our own socket transport: accepts, enforces the listener's connection limit, runs OnAccept,
+/// and hands each connection to the engine. Stopping closes the listening socket; open connections are closed
+/// by the broker's stop.
+/// </summary>
+public abstract class SocketListenerEndpoint : IListenerEndpoint, IAsyncDisposable
+{
+    private readonly IPEndPoint _endPoint;
+    private Socket? _listener;
+    private Task? _acceptLoop;
+    private int _open;
+
+    private protected SocketListenerEndpoint(MqttBroker broker, IPEndPoint endPoint, string name, ListenerLimits limits, ILogger logger)
+    {
+        Broker = broker;
+        _endPoint = endPoint;
+        Name = name;
+        Limits = limits;
+        Logger = logger;
+    }
+
+    /// <inheritdoc />
+    public string Name { get; }
+
+    /// <inheritdoc />
+    public abstract string Type { get; }
+
+    /// <summary>The listener's limits.</summary>
+    public ListenerLimits Limits { get; }
+
+    /// <inheritdoc />
+    public IPEndPoint? LocalEndPoint => _listener?.LocalEndPoint as IPEndPoint;
+
+    /// <inheritdoc />
+    public int ConnectionCount => Volatile.Read(ref _open);
+
+    private protected MqttBroker Broker { get; }
+
+    private protected ILogger Logger { get; }
+
+    /// <summary>Binds and starts accepting.</summary>
+    public void Start()
+    {
+        var socket = new Socket(_endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            if (_endPoint.AddressFamily == AddressFamily.InterNetworkV6 && _endPoint.Address.Equals(IPAddress.IPv6Any))
+            {
+                socket.DualMode = true; // "all interfaces" covers IPv4 too
+            }
+
+            socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+            socket.Bind(_endPoint);
+            socket.Listen(4096);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+
+        _listener = socket;
+        _acceptLoop = AcceptLoopAsync(socket);
+        NetLog.Listening(Logger, Name, Type, LocalEndPoint);
+    }
+
+    /// <summary>Stops accepting and closes the listening socket.</summary>
+    public async Task StopAsync()
+    {
+        _listener?.Dispose();
+        if (_acceptLoop is not null)
+        {
+            await _acceptLoop.ConfigureAwait(false);
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync().ConfigureAwait(false);
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Creates the transport of an accepted socket.</summary>
+    private protected abstract StreamConnection CreateTransport(Socket socket);
+
+    /// <summary>Runs what must precede MQTT (the TLS handshake); false when the connection was refused.</summary>
+    private protected virtual Task<bool> HandshakeAsync(StreamConnection transport, CancellationToken cancellationToken) => Task.FromResult(true);
+
+    private async Task AcceptLoopAsync(Socket listener)
+    {
+        while (true)
+        {
+            Socket socket;
+            try
+            {
+                socket = await listener.AcceptAsync().ConfigureAwait(false);
+            }
+            catch (ObjectDisposedException)
+            {
+                return;
+            }
+            catch (SocketException ex) when (ex.SocketErrorCode is SocketError.OperationAborted or SocketError.Interrupted or SocketError.InvalidArgument)
+            {
+                return;
+            }
+            catch (SocketException ex)
+            {
+                // Out of descriptors or a connection reset before accept: keep serving the others.
+                NetLog.AcceptFailed(Logger, Name, ex.SocketErrorCode.ToString());
+                await Task.Delay(10).ConfigureAwait(false);
+                continue;
+            }
+
+            _ = ServeAsync(socket);
+        }
+    }
+
+    private async Task ServeAsync(Socket socket)
+    {
+        int open = Interlocked.Increment(ref _open);
+        try
+        {
+            if (Limits.MaximumConnections > 0 && open > Limits.MaximumConnections)
+            {
+                NetLog.TooManyConnections(Logger, Name, socket.RemoteEndPoint, Limits.MaximumConnections);
+                socket.Dispose();
+                return;
+            }
+
+            socket.NoDelay = true;
+            var transport = CreateTransport(socket);
+            var deadline = HandshakeDeadline.Start(Limits.HandshakeTimeout, transport, () => NetLog.HandshakeTimedOut(Logger, Name, transport.RemoteEndPoint));
+            if (!await Broker.AcceptAsync(new AcceptContext(transport.RemoteEndPoint, transport.LocalEndPoint, Name)).ConfigureAwait(false)
+                || !await HandshakeAsync(transport, deadline?.Token ?? CancellationToken.None).ConfigureAwait(false))
+            {
+                transport.Close();
+                return;
+            }
+
+            var engine = Broker.Connect(transport);
+            deadline?.Attach(engine);
+            await transport.RunAsync(engine).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            socket.Dispose();
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _open);
+        }
+    }
+}

@@ -1,0 +1,134 @@
+using System.Buffers;
+using System.Net;
+using System.Net.Sockets;
+using Starling.Broker.Connections;
+
+namespace Starling.Net;
+
+/// <summary>
+/// The receive loop shared by the TCP and TLS transports. While idle a connection holds no receive buffer:
+/// a zero-byte receive waits for data, and only then is a pooled buffer rented; it goes back to the pool as
+/// soon as every received byte has been consumed.
+/// </summary>
+internal abstract class StreamConnection : IConnectionTransport, IDisposable
+{
+    private const int InitialBufferSize = 4096;
+    private int _closed;
+
+    protected StreamConnection(Socket socket, string listenerName)
+    {
+        Socket = socket;
+        ListenerName = listenerName;
+        RemoteEndPoint = socket.RemoteEndPoint;
+        LocalEndPoint = socket.LocalEndPoint;
+    }
+
+    public EndPoint? RemoteEndPoint { get; }
+
+    public EndPoint? LocalEndPoint { get; }
+
+    public string ListenerName { get; }
+
+    public virtual string? CertificateUsername => null;
+
+    protected Socket Socket { get; }
+
+    protected bool IsClosed => Volatile.Read(ref _closed) == 1;
+
+    /// <summary>Receives until the connection ends, then tells the engine.</summary>
+    public async Task RunAsync(MqttConnection engine)
+    {
+        byte[]? buffer = null;
+        int filled = 0;
+        try
+        {
+            while (true)
+            {
+                if (filled == 0)
+                {
+                    if (buffer is not null)
+                    {
+                        ArrayPool<byte>.Shared.Return(buffer);
+                        buffer = null;
+                    }
+
+                    await ReceiveAsync(Memory<byte>.Empty).ConfigureAwait(false);
+                    buffer = ArrayPool<byte>.Shared.Rent(InitialBufferSize);
+                }
+                else if (filled == buffer!.Length)
+                {
+                    // A packet larger than the buffer, whose declared length the engine has already accepted.
+                    var larger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
+                    buffer.AsSpan(0, filled).CopyTo(larger);
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = larger;
+                }
+
+                int received = await ReceiveAsync(buffer.AsMemory(filled)).ConfigureAwait(false);
+                if (received == 0)
+                {
+                    break;
+                }
+
+                filled += received;
+                int consumed = (int)await engine.ReceiveAsync(new ReadOnlySequence<byte>(buffer, 0, filled)).ConfigureAwait(false);
+                if (consumed > 0)
+                {
+                    buffer.AsSpan(consumed, filled - consumed).CopyTo(buffer);
+                    filled -= consumed;
+                }
+            }
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException or IOException)
+        {
+            // The connection ended; the engine learns it below.
+        }
+        finally
+        {
+            if (buffer is not null)
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
+
+            Close();
+            await engine.TransportClosedAsync().ConfigureAwait(false);
+        }
+    }
+
+    public abstract ValueTask SendAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken);
+
+    public void Close()
+    {
+        if (Interlocked.Exchange(ref _closed, 1) == 1)
+        {
+            return;
+        }
+
+        try
+        {
+            Socket.Shutdown(SocketShutdown.Both);
+        }
+        catch (SocketException)
+        {
+            // already gone
+        }
+        catch (ObjectDisposedException)
+        {
+            // already gone
+        }
+
+        Socket.Dispose();
+        OnClosed();
+    }
+
+    /// <summary>Same as <see cref="Close"/>.</summary>
+    public void Dispose() => Close();
+
+    /// <summary>Reads into <paramref name="buffer"/>; an empty buffer waits until data is ready without consuming it.</summary>
+    protected abstract ValueTask<int> ReceiveAsync(Memory<byte> buffer);
+
+    /// <summary>Releases what the derived transport holds beyond the socket.</summary>
+    protected virtual void OnClosed()
+    {
+    }
+}
