@@ -1,0 +1,3 @@
+using Starling.Cli;
+
+return await StarlingCli.RunAsync(args, CliConsole.Standard()).ConfigureAwait(false);
