@@ -1,8 +1,112 @@
 using System.CommandLine;
+using System.Net.Sockets;
+using Starling.Cli.Bench;
+using Starling.Mqtt;
 
 namespace Starling.Cli.Commands;
 
+/// <summary><c>starling bench</c>: the load generator (p2p, fanin, fanout, pub, sub, conn) on raw sockets.</summary>
 internal static class BenchCommand
 {
-    public static Command Create(CliConsole console) => new("bench", "Benchmark a broker.");
+    public static Command Create(CliConsole console)
+    {
+        var scenario = new Argument<BenchScenario>("scenario")
+        {
+            Description = "p2p: N pairs, publisher i -> bench/%i -> subscriber i. fanin: N publishers -> 1 subscriber (bench/in/#). "
+                + "fanout: 1 publisher -> N subscribers (bench/out). pub / sub: only publishers / only subscribers (run the other side in another process). "
+                + "conn: open N connections at --rate per second and hold them for --duration.",
+            HelpName = "p2p|fanin|fanout|pub|sub|conn",
+        };
+        var host = new Option<string>("--host", "-h") { Description = "Broker host name or address.", DefaultValueFactory = _ => "localhost" };
+        var port = new Option<int>("--port", "-p") { Description = "Broker port.", DefaultValueFactory = _ => 1883 }.InRange(1, 65535);
+        var version = OptionParsers.ProtocolVersion("MQTT version: 3.1.1 or 5 (3.1 works too). Default 3.1.1.");
+        var qos = OptionParsers.QoS("QoS of publications and subscriptions.");
+        var clients = new Option<int>("--clients", "-c") { HelpName = "N", Description = "p2p: pairs; fanin/pub: publishers; fanout/sub: subscribers; conn: connections.", DefaultValueFactory = _ => 10 }.InRange(1, 1_000_000);
+        var publishers = new Option<int?>("--publishers") { HelpName = "N", Description = "Publishers (overrides --clients for p2p, fanin and pub)." }.InRange(1, 100_000);
+        var subscribers = new Option<int?>("--subscribers") { HelpName = "N", Description = "Subscribers (overrides --clients for p2p, fanout and sub)." }.InRange(1, 100_000);
+        var size = new Option<int>("--size", "-s") { HelpName = "BYTES", Description = $"Payload size; at least {BenchSettings.PayloadHeaderSize} (publisher index, sequence, timestamp).", DefaultValueFactory = _ => 64 }.InRange(BenchSettings.PayloadHeaderSize, 256 * 1024 * 1024);
+        var rate = new Option<double>("--rate", "-r") { HelpName = "N", Description = "Messages per second per publisher, 0 = as fast as the window allows (conn: connections per second, 0 = 256 at a time).", DefaultValueFactory = _ => 0 }.InRange(0, 10_000_000);
+        var inflight = new Option<int?>("--inflight", "-w") { HelpName = "W", Description = "Window per publisher: unacknowledged (QoS 1, 2) or not yet received (QoS 0) messages. Default 1000 / publishers (at least 1)." }.InRange(1, 65_000);
+        var duration = new Option<double>("--duration", "-d") { HelpName = "SECONDS", Description = "Measured time (conn: how long to hold the connections).", DefaultValueFactory = _ => 10 }.InRange(0.1, 86_400);
+        var warmup = new Option<double>("--warmup") { HelpName = "SECONDS", Description = "Publishing before the measured window (counted in sent/received, not in throughput or latency).", DefaultValueFactory = _ => 2 }.InRange(0, 3_600);
+        var topic = new Option<string?>("--topic", "-t") { HelpName = "TEMPLATE", Description = "Topic template, %i = client index (default bench/%i, fanin bench/in/%i, fanout bench/out). Subscribers use it with %i as + (fanin, sub)." };
+        var json = new Option<bool>("--json") { Description = "Print the summary as one JSON object on standard output." };
+        var quiet = new Option<bool>("--quiet") { Description = "No live progress lines on standard error." };
+
+        var command = new Command("bench", "Measure a broker: throughput, loss, ordering and end-to-end latency, or connection rate.");
+        command.Arguments.Add(scenario);
+        foreach (var option in new Option[] { host, port, version, qos, clients, publishers, subscribers, size, rate, inflight, duration, warmup, topic, json, quiet })
+        {
+            command.Options.Add(option);
+        }
+
+        CommandRunner.SetAction(command, console, async (parse, ct) =>
+        {
+            var kind = parse.GetValue(scenario);
+            var n = parse.GetValue(clients);
+            var pubs = parse.GetValue(publishers) ?? n;
+            var subs = parse.GetValue(subscribers) ?? n;
+            if (kind == BenchScenario.P2p && parse.GetValue(publishers) is null && parse.GetValue(subscribers) is { } s)
+            {
+                pubs = s;
+            }
+            else if (kind == BenchScenario.P2p)
+            {
+                subs = pubs;
+            }
+
+            var template = parse.GetValue(topic);
+            var (publishTopic, subscribeFilter) = kind switch
+            {
+                BenchScenario.Fanin => (template ?? "bench/in/%i", template?.Replace("%i", "+", StringComparison.Ordinal) ?? "bench/in/#"),
+                BenchScenario.Fanout => (BenchSettings.Expand(template ?? "bench/out", 0), BenchSettings.Expand(template ?? "bench/out", 0)),
+                BenchScenario.Sub => (template ?? "bench/%i", template?.Replace("%i", "+", StringComparison.Ordinal) ?? "bench/#"),
+                _ => (template ?? "bench/%i", template ?? "bench/%i"),
+            };
+            var publisherCount = kind switch { BenchScenario.Fanout => 1, BenchScenario.Sub => 0, _ => pubs };
+            var settings = new BenchSettings
+            {
+                Scenario = kind,
+                Host = parse.GetValue(host)!,
+                Port = parse.GetValue(port),
+                Publishers = pubs,
+                Subscribers = subs,
+                Connections = n,
+                QoS = parse.GetValue(qos) ?? MqttQualityOfService.AtMostOnce,
+                Size = parse.GetValue(size),
+                Rate = parse.GetValue(rate),
+                InFlight = parse.GetValue(inflight) ?? Math.Max(1, 1000 / Math.Max(1, publisherCount)),
+                Duration = TimeSpan.FromSeconds(parse.GetValue(duration)),
+                Warmup = kind == BenchScenario.Conn ? TimeSpan.Zero : TimeSpan.FromSeconds(parse.GetValue(warmup)),
+                Version = parse.GetValue(version) ?? MqttProtocolVersion.V311,
+                TopicTemplate = publishTopic,
+                SubscriptionTemplate = subscribeFilter,
+                Json = parse.GetValue(json),
+                Live = !parse.GetValue(quiet),
+            };
+
+            try
+            {
+                if (kind == BenchScenario.Conn)
+                {
+                    var result = await new ConnBench(settings, console).RunAsync(ct).ConfigureAwait(false);
+                    await console.Out.WriteLineAsync(settings.Json ? result.ToJson() : result.ToText()).ConfigureAwait(false);
+                    return result.ConnectTimes.Count == 0 ? ExitCodes.Unreachable : result.Errors > 0 ? ExitCodes.Incomplete : ExitCodes.Success;
+                }
+
+                var summary = await new BenchRunner(settings, console).RunAsync(ct).ConfigureAwait(false);
+                await console.Out.WriteLineAsync(settings.Json ? summary.ToJson() : summary.ToText()).ConfigureAwait(false);
+                return summary.Errors > 0 ? ExitCodes.Incomplete : ExitCodes.Success;
+            }
+            catch (SocketException ex)
+            {
+                throw new CliException(ExitCodes.Unreachable, $"cannot connect to {settings.Host}:{settings.Port}: {ex.Message}", ex);
+            }
+            catch (Exception ex) when (ex is IOException or EndOfStreamException)
+            {
+                throw new CliException(ExitCodes.Unreachable, $"{settings.Host}:{settings.Port}: {ex.Message}", ex);
+            }
+        });
+        return command;
+    }
 }
