@@ -98,7 +98,8 @@ internal sealed class Report(
         md.AppendLine("- Each broker is started afresh for every scenario on 127.0.0.1 and a free port, waited for until it accepts TCP connections plus 1 s, " +
             "and stopped (SIGTERM) afterwards; so **peak RSS** is the broker's own VmHWM (`/proc/PID/status`) over that scenario alone, startup included.");
         md.AppendLine("- Publishers pause while more than W messages ahead of the slowest subscriber of their messages (`--inflight W`): " +
-            "W = 100 per publisher for p2p and fan-in (10 publishers: about 1,000 messages outstanding), W = 1000 for the single fan-out publisher. " +
+            "W = 100 for every publisher: about 1,000 messages outstanding in p2p and fan-in (10 publishers), 100 messages (5,000 deliveries) in fan-out " +
+            "(the CLI's default of 1,000 for a single publisher added latency, not throughput). " +
             "So **throughput** is messages received per second by all subscribers at full speed, and **p99** is the 99th percentile of publish-to-receive latency " +
             "at that window (queueing included, not unloaded latency); timestamps are taken with a monotonic clock in the load generator's own process.");
         md.AppendLine("- Scenarios: p2p = 10 publishers each to its own subscriber on its own topic; fan-in = 10 publishers to 1 subscriber; " +
