@@ -33,15 +33,33 @@ internal static class Brokers
     /// <summary>Pending messages per client the MQTTnet host allows (its default is 1,000, oldest dropped).</summary>
     public const int MqttNetMaxPending = 1_000_000;
 
+    /// <summary>Queued messages per session Starling allows here (default 1,000, then drops), like the peers' raised limits.</summary>
+    public const int StarlingMaxQueued = 1_000_000;
+
+    /// <summary>Bytes waiting for one client Starling allows here (default 4 MiB, then QoS 0 is dropped).</summary>
+    public const int StarlingMaxSendBuffer = 1024 * 1024 * 1024;
+
+    /// <summary>Run Starling with its default limits (`--starling-defaults`).</summary>
+    public static bool StarlingDefaults { get; set; }
+
+    public static string StarlingLimitsText => StarlingDefaults
+        ? "default limits (1,000 queued messages per session, 4 MiB send buffer per connection)"
+        : $"`MaximumQueuedMessages` {StarlingMaxQueued:N0} (default 1,000) and `MaximumSendBufferBytes` 1 GiB (default 4 MiB), raised like the peers' limits";
+
     public static readonly BrokerDefinition[] All =
     [
         new(
             "starling",
             "Starling",
             c => Start("dotnet", [c.Paths.StarlingServer, "--port", Invariant(c.Port), "--bind", "127.0.0.1"], c,
-                ("Logging__LogLevel__Default", "Warning"), ("Logging__LogLevel__Microsoft.Hosting.Lifetime", "Warning")),
+                [("Logging__LogLevel__Default", "Warning"), ("Logging__LogLevel__Microsoft.Hosting.Lifetime", "Warning"),
+                 .. StarlingDefaults ? [] : new[]
+                 {
+                     ("Starling__MaximumQueuedMessages", Invariant(StarlingMaxQueued)),
+                     ("Starling__MaximumSendBufferBytes", Invariant(StarlingMaxSendBuffer)),
+                 }]),
             p => "Release build of this commit (" + Run("git", ["-C", p.Repository, "rev-parse", "--short", "HEAD"]) + ")",
-            "defaults (in-flight 32, queue 1000 per session, 4 MiB send buffer, TCP_NODELAY); log level Warning"),
+            "in-flight 32 (default), TCP_NODELAY; log level Warning; " + StarlingLimitsText),
         new(
             "mosquitto",
             "mosquitto",
@@ -188,7 +206,7 @@ internal static class Brokers
         }
     }
 
-    private static ProcessStartInfo Start(string file, string[] args, BrokerContext context, params (string Name, string Value)[] environment)
+    private static ProcessStartInfo Start(string file, string[] args, BrokerContext context, (string Name, string Value)[]? environment = null)
     {
         var info = new ProcessStartInfo(file)
         {
@@ -201,7 +219,7 @@ internal static class Brokers
             info.ArgumentList.Add(a);
         }
 
-        foreach (var (name, value) in environment)
+        foreach (var (name, value) in environment ?? [])
         {
             info.Environment[name] = value;
         }

@@ -16,6 +16,7 @@ internal sealed class Options
           --runs N                 repeat the whole matrix N times, report medians (default 1)
           --idle-connections N     idle connections to open (default 10000)
           --connect-parallelism N  connections opened at a time (default 100)
+          --starling-defaults      run Starling with its default queue and send-buffer limits (default: raised like the peers')
           --spread-sources         bind idle connections to 127.0.0.2–127.0.0.9 (default: only past 20,000)
           --bench-command "CMD"    the load generator up to `bench` (default: dotnet src/Starling.Cli/bin/Release/net10.0/starling.dll)
           --out DIR                results directory (default: artifacts/compare)
@@ -42,6 +43,8 @@ internal sealed class Options
     public int ConnectParallelism { get; private set; } = 100;
 
     public bool? SpreadSources { get; private set; }
+
+    public bool StarlingDefaults { get; private set; }
 
     public string[]? BenchCommand { get; private set; }
 
@@ -73,6 +76,7 @@ internal sealed class Options
                     case "--idle-connections": o.IdleConnections = NextInt(); break;
                     case "--connect-parallelism": o.ConnectParallelism = NextInt(); break;
                     case "--spread-sources": o.SpreadSources = true; break;
+                    case "--starling-defaults": o.StarlingDefaults = true; break;
                     case "--bench-command": o.BenchCommand = Next().Split(' ', StringSplitOptions.RemoveEmptyEntries); break;
                     case "--out": o.Output = Path.GetFullPath(Next()); break;
                     case "--update": o.UpdateBenchmarks = Path.GetFullPath(Next()); break;

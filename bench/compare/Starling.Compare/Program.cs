@@ -14,6 +14,26 @@ if (options is null)
 }
 
 var paths = new Paths(options.Repository);
+Brokers.StarlingDefaults = options.StarlingDefaults;
+
+// Ctrl+C or SIGTERM: stop the broker and the load generator of the current run before exiting.
+var children = new System.Collections.Concurrent.ConcurrentDictionary<int, Process>();
+void StopChildren(System.Runtime.InteropServices.PosixSignalContext context)
+{
+    foreach (var child in children.Values)
+    {
+        try
+        {
+            child.Kill(entireProcessTree: true);
+        }
+        catch (InvalidOperationException)
+        {
+        }
+    }
+}
+
+using var sigint = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, StopChildren);
+using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, StopChildren);
 var brokers = Brokers.All.Where(b => options.Brokers.Contains(b.Id)).OrderBy(b => options.Brokers.IndexOf(b.Id)).ToList();
 var scenarios = Scenarios.Matrix(options.IdleConnections)
     .Where(s => options.Scenarios is null || options.Scenarios.Any(f => s.Id.StartsWith(f, StringComparison.Ordinal)))
@@ -80,6 +100,7 @@ async Task<Result> RunCellAsync(BrokerDefinition broker, Scenario scenario, int 
     try
     {
         process = Process.Start(broker.CreateStartInfo(new BrokerContext(port, directory, paths)))!;
+        children[process.Id] = process;
     }
     catch (System.ComponentModel.Win32Exception e)
     {
@@ -123,6 +144,7 @@ async Task<Result> RunCellAsync(BrokerDefinition broker, Scenario scenario, int 
     finally
     {
         await Brokers.StopAsync(process).ConfigureAwait(false);
+        children.TryRemove(process.Id, out _);
         process.Dispose();
         lock (log)
         {
@@ -154,6 +176,7 @@ async Task RunBenchAsync(Process broker, int port, Scenario scenario, Result res
     result.Command = string.Join(' ', new[] { benchCommand[0] }.Concat(arguments));
     using var generator = Process.Start(info)!;
     var generatorPid = generator.Id;
+    children[generatorPid] = generator;
     var stdout = generator.StandardOutput.ReadToEndAsync();
     var stderr = generator.StandardError.ReadToEndAsync();
     var sampler = new Sampler(broker.Id, () => generatorPid, TimeSpan.FromMilliseconds(250));
@@ -174,6 +197,7 @@ async Task RunBenchAsync(Process broker, int port, Scenario scenario, Result res
         sampler.TakeSample();
     }
 
+    children.TryRemove(generatorPid, out _);
     var samples = sampler.Samples;
     var end = samples[^1].Seconds;
     Cpu(samples.Where(s => s.Seconds >= end - options.Duration - 0.01).ToList(), result);

@@ -173,8 +173,15 @@ internal sealed class Report(
         md.AppendLine("- **NATS** needs JetStream for its MQTT listener, and QoS 1 goes through JetStream's file store (in a temporary directory on the same disk), " +
             "so its QoS 1 figures include persistence that the other brokers (all in memory) do not do. NATS has no QoS 2. NATS batches its writes, which is why it leads at QoS 0.");
         md.AppendLine("- **aedes** runs on `node:net`, where Nagle is on by default: the harness creates the server with `noDelay: true`, as every other broker here sets TCP_NODELAY.");
-        md.AppendLine("- **Starling** runs with its defaults, including its own limits (1,000 queued messages per session beyond 32 in flight, 4 MiB send buffer); " +
-            "the load generator's window keeps every scenario below them, and the \"lost\" figures above would show it otherwise.");
+        md.AppendLine(Brokers.StarlingDefaults
+            ? "- **Starling** runs with its default limits (1,000 queued messages per session beyond 32 in flight, 4 MiB send buffer per connection), " +
+              "beyond which it drops messages (counted as lost above), while the peers' limits are raised."
+            : "- **Starling** has limits of its own that drop messages (1,000 queued messages per session beyond 32 in flight; 4 MiB waiting per connection, " +
+              "beyond which QoS 0 is dropped): raised like the peers' (`MaximumQueuedMessages` 1,000,000, `MaximumSendBufferBytes` 1 GiB). " +
+              "With its defaults (`--starling-defaults`), the QoS 1 and 4 KB scenarios lose messages here.");
+        md.AppendLine("- **The QoS 1 window** of `starling bench` counts messages the broker has not acknowledged (PUBACK), not messages the subscribers " +
+            "have not received: a broker that acknowledges faster than it delivers lets its queues, and the latency, grow for the whole run. " +
+            "Compare QoS 1 p99 with that in mind.");
         md.AppendLine();
         return md.ToString();
     }
