@@ -15,6 +15,9 @@ public sealed class CliConsole
     /// <summary>True to handle Ctrl+C / SIGTERM by cancelling the running command (the process console only).</summary>
     public bool HandleTermination { get; init; }
 
+    /// <summary>Called by <c>sub</c> once the broker has acknowledged the subscriptions (tests wait for it).</summary>
+    public Action? Subscribed { get; init; }
+
     /// <summary>The process's console; output is buffered and flushed after each message or line.</summary>
     public static CliConsole Standard() => new()
     {

@@ -67,6 +67,17 @@ internal sealed class ConnectionOptions
     {
         Description = "Connect over WebSocket to this URL (ws://host:port/path or wss://...), subprotocol mqtt; replaces --host and --port.",
         HelpName = "URL",
+        CustomParser = result =>
+        {
+            var text = result.Tokens[0].Value;
+            if (Uri.TryCreate(text, UriKind.Absolute, out var url) && url.Scheme is "ws" or "wss")
+            {
+                return url;
+            }
+
+            result.AddError($"--ws needs a ws:// or wss:// URL, not '{text}'.");
+            return null;
+        },
     };
 
     public void AddTo(Command command)
@@ -76,13 +87,6 @@ internal sealed class ConnectionOptions
             command.Options.Add(option);
         }
 
-        WebSocketUrl.Validators.Add(result =>
-        {
-            if (result.GetValueOrDefault<Uri?>() is { } url && (!url.IsAbsoluteUri || url.Scheme is not ("ws" or "wss")))
-            {
-                result.AddError($"--ws needs a ws:// or wss:// URL, not '{url}'.");
-            }
-        });
         command.Validators.Add(result =>
         {
             if (result.Value(NoClean) && string.IsNullOrEmpty(result.Value(ClientId)))

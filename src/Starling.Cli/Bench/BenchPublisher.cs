@@ -71,20 +71,19 @@ internal sealed class BenchPublisher : IPacketSink
 
     public bool Done => Volatile.Read(ref _sent) == 0 || _settings.QoS == MqttQualityOfService.AtMostOnce || Acked >= Sent;
 
-    /// <summary>Messages outstanding in the window's sense.</summary>
+    /// <summary>
+    /// Messages outstanding in the window's sense: not yet received by the slowest subscriber, and for QoS 1
+    /// and 2 also not yet acknowledged by the broker (acks alone would let subscribers' queues grow).
+    /// </summary>
     public long Outstanding
     {
         get
         {
             var sent = Sent;
-            if (_settings.QoS != MqttQualityOfService.AtMostOnce)
-            {
-                return sent - Acked;
-            }
-
+            var outstanding = _settings.QoS != MqttQualityOfService.AtMostOnce ? sent - Acked : 0;
             if (Receivers.Count == 0)
             {
-                return 0;
+                return outstanding;
             }
 
             var slowest = long.MaxValue;
@@ -93,7 +92,7 @@ internal sealed class BenchPublisher : IPacketSink
                 slowest = Math.Min(slowest, receiver.Received);
             }
 
-            return Math.Max(0, sent - slowest - Volatile.Read(ref _forgiven));
+            return Math.Max(outstanding, sent - slowest - Volatile.Read(ref _forgiven));
         }
     }
 
@@ -133,13 +132,13 @@ internal sealed class BenchPublisher : IPacketSink
                 allowed = Math.Min(allowed, _window - outstanding);
                 if (allowed <= 0)
                 {
-                    // A QoS 0 message lost in the broker never comes back; after a second without progress, stop waiting for it.
+                    // A message the broker dropped never arrives; after a second without progress, stop waiting for it.
                     if (outstanding != lastOutstanding)
                     {
                         lastOutstanding = outstanding;
                         lastProgress = now;
                     }
-                    else if (qos == MqttQualityOfService.AtMostOnce && now - lastProgress > Stopwatch.Frequency)
+                    else if (Receivers.Count > 0 && now - lastProgress > Stopwatch.Frequency)
                     {
                         Interlocked.Add(ref _forgiven, outstanding);
                         lastProgress = now;

@@ -26,7 +26,7 @@ internal static class BenchCommand
         var subscribers = new Option<int?>("--subscribers") { HelpName = "N", Description = "Subscribers (overrides --clients for p2p, fanout and sub)." }.InRange(1, 100_000);
         var size = new Option<int>("--size", "-s") { HelpName = "BYTES", Description = $"Payload size; at least {BenchSettings.PayloadHeaderSize} (publisher index, sequence, timestamp).", DefaultValueFactory = _ => 64 }.InRange(BenchSettings.PayloadHeaderSize, 256 * 1024 * 1024);
         var rate = new Option<double>("--rate", "-r") { HelpName = "N", Description = "Messages per second per publisher, 0 = as fast as the window allows (conn: connections per second, 0 = 256 at a time).", DefaultValueFactory = _ => 0 }.InRange(0, 10_000_000);
-        var inflight = new Option<int?>("--inflight", "-w") { HelpName = "W", Description = "Window per publisher: unacknowledged (QoS 1, 2) or not yet received (QoS 0) messages. Default 1000 / publishers (at least 1)." }.InRange(1, 65_000);
+        var inflight = new Option<int?>("--inflight", "-w") { HelpName = "W", Description = "Window per publisher: unacknowledged (QoS 1, 2) or not yet received (QoS 0) messages. Default 1000 / publishers (fanout: 1000 / subscribers), so about 1000 messages are outstanding in all." }.InRange(1, 65_000);
         var duration = new Option<double>("--duration", "-d") { HelpName = "SECONDS", Description = "Measured time (conn: how long to hold the connections).", DefaultValueFactory = _ => 10 }.InRange(0.1, 86_400);
         var warmup = new Option<double>("--warmup") { HelpName = "SECONDS", Description = "Publishing before the measured window (counted in sent/received, not in throughput or latency).", DefaultValueFactory = _ => 2 }.InRange(0, 3_600);
         var topic = new Option<string?>("--topic", "-t") { HelpName = "TEMPLATE", Description = "Topic template, %i = client index (default bench/%i, fanin bench/in/%i, fanout bench/out). Subscribers use it with %i as + (fanin, sub)." };
@@ -75,7 +75,7 @@ internal static class BenchCommand
                 QoS = parse.GetValue(qos) ?? MqttQualityOfService.AtMostOnce,
                 Size = parse.GetValue(size),
                 Rate = parse.GetValue(rate),
-                InFlight = parse.GetValue(inflight) ?? Math.Max(1, 1000 / Math.Max(1, publisherCount)),
+                InFlight = parse.GetValue(inflight) ?? Math.Max(1, 1000 / Math.Max(1, Math.Max(publisherCount, kind is BenchScenario.Fanout ? subs : 1))),
                 Duration = TimeSpan.FromSeconds(parse.GetValue(duration)),
                 Warmup = kind == BenchScenario.Conn ? TimeSpan.Zero : TimeSpan.FromSeconds(parse.GetValue(warmup)),
                 Version = parse.GetValue(version) ?? MqttProtocolVersion.V311,

@@ -105,6 +105,7 @@ internal static class SubCommand
                     }
                 }
 
+                console.Subscribed?.Invoke();
                 var received = 0;
                 try
                 {
