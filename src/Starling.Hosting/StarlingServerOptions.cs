@@ -23,6 +23,15 @@ public sealed class StarlingServerOptions
     /// </summary>
     public Dictionary<string, ListenerOptions> Listeners { get; set; } = new(StringComparer.OrdinalIgnoreCase);
 
+    /// <summary>
+    /// A password file (see docs/security.md); when set, every CONNECT is checked against it, and a client without a
+    /// user name is refused unless <c>Starling:AllowAnonymous</c> is set to true explicitly. Default none.
+    /// </summary>
+    public string? PasswordFile { get; set; }
+
+    /// <summary>An ACL file (see docs/security.md); when set, it decides every subscription, publish and will. Default none.</summary>
+    public string? AclFile { get; set; }
+
     /// <summary>Checks the values and throws naming the bad key (certificate files are checked when the listeners start).</summary>
     public void Validate()
     {
@@ -39,6 +48,14 @@ public sealed class StarlingServerOptions
         if (ShutdownTimeoutSeconds < 0)
         {
             throw new ArgumentException($"{Section}:ShutdownTimeoutSeconds must be 0 or more, not {ShutdownTimeoutSeconds}.");
+        }
+
+        foreach (var (key, file) in new[] { (nameof(PasswordFile), PasswordFile), (nameof(AclFile), AclFile) })
+        {
+            if (file is { Length: > 0 } && !File.Exists(file))
+            {
+                throw new ArgumentException($"{Section}:{key}: the file '{Path.GetFullPath(file)}' does not exist.");
+            }
         }
 
         ListenerDefinition.Resolve(this, loadCertificates: false);

@@ -25,7 +25,43 @@ public static class StarlingServiceCollectionExtensions
             sp.GetRequiredService<ILogger<MqttBroker>>()));
         services.AddSingleton<StarlingHostedService>();
         services.AddHostedService(sp => sp.GetRequiredService<StarlingHostedService>());
+        AddSecurityFiles(services, section);
         return services;
+    }
+
+    /// <summary>
+    /// Starling:PasswordFile and Starling:AclFile become the first hooks of the chain, authentication then ACL,
+    /// whenever the other hooks were added, so the hooks an application adds see authenticated clients.
+    /// </summary>
+    private static void AddSecurityFiles(IServiceCollection services, IConfigurationSection section)
+    {
+        int index = 0;
+        if (section[nameof(StarlingServerOptions.PasswordFile)] is { Length: > 0 } passwordFile)
+        {
+            // A password file refuses anonymous clients unless AllowAnonymous is set explicitly (its default, true,
+            // is for a broker without authentication).
+            bool allowAnonymous = bool.TryParse(section[nameof(BrokerOptions.AllowAnonymous)], out bool allow) && allow;
+            services.Insert(index++, ServiceDescriptor.Singleton<BrokerHook>(sp => Load(nameof(StarlingServerOptions.PasswordFile), () =>
+                new Security.PasswordFileHook(new Security.PasswordFileHookOptions { Path = passwordFile, AllowAnonymous = allowAnonymous }, sp.GetRequiredService<ILogger<Security.PasswordFileHook>>()))));
+        }
+
+        if (section[nameof(StarlingServerOptions.AclFile)] is { Length: > 0 } aclFile)
+        {
+            services.Insert(index, ServiceDescriptor.Singleton<BrokerHook>(sp => Load(nameof(StarlingServerOptions.AclFile), () =>
+                new Security.AclHook(aclFile, sp.GetRequiredService<ILogger<Security.AclHook>>()))));
+        }
+    }
+
+    private static BrokerHook Load(string key, Func<BrokerHook> create)
+    {
+        try
+        {
+            return create();
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException)
+        {
+            throw new InvalidOperationException($"{StarlingServerOptions.Section}:{key}: {ex.Message}", ex);
+        }
     }
 
     /// <summary>
