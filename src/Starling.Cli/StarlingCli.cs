@@ -45,7 +45,7 @@ public static class StarlingCli
     /// <summary>The root command with pub, sub and bench.</summary>
     public static RootCommand CreateRootCommand(CliConsole console)
     {
-        var root = new RootCommand("starling: publish, subscribe and benchmark against an MQTT 3.1, 3.1.1 or 5.0 broker.");
+        var root = new RootCommand("starling: publish, subscribe and benchmark against an MQTT 3.1, 3.1.1 or 5.0 broker, and manage its password file.");
 
         // -h is the broker host, as in mosquitto_pub/sub; help is --help or -?.
         for (var i = 0; i < root.Options.Count; i++)
@@ -59,6 +59,7 @@ public static class StarlingCli
         root.Subcommands.Add(PubCommand.Create(console));
         root.Subcommands.Add(SubCommand.Create(console));
         root.Subcommands.Add(BenchCommand.Create(console));
+        root.Subcommands.Add(PasswdCommand.Create(console));
         return root;
     }
 
