@@ -62,6 +62,7 @@ public sealed class MalformedInputTests(MalformedBroker fixture) : IClassFixture
             data.Add(name, bytes(V4));
         }
 
+        data.Add("will-topic-wildcard (MQTT-3.3.2-2; found by fuzzing)", Connect(V4, 0x26, Str("c"), Str("t/+"), Bin([1])));
         data.Add("password-without-user-name (MQTT-3.1.2-22)", Connect(V4, 0x42, Str("c"), Bin([1])));
         data.Add("bad-protocol-name (MQTT-3.1.2-1)", Packet(0x10, Str("HTTP"), B(4, 2), U16(60), Str("c")));
         data.Add("first-packet-not-connect (MQTT-3.1.0-1)", B(0xC0, 0x00));
@@ -91,6 +92,7 @@ public sealed class MalformedInputTests(MalformedBroker fixture) : IClassFixture
         data.Add("larger-than-maximum-packet-size", Packet(0x10, [.. ConnectHeader(V5, 0x02), .. Str("c"), .. new byte[MalformedBroker.MaximumPacketSize]]), TooLarge, Closed);
 
         // Checked by the broker on the decoded CONNECT: answered with CONNACK.
+        data.Add("will-topic-wildcard (found by fuzzing)", Connect(V5, 0x26, Str("c"), [0], Str("t/#"), Bin([1])), TopicNameInvalid, TopicNameInvalid);
         data.Add("authentication-data-without-method", Packet(0x10, ConnectHeader(V5, 0x02, Props(0x16, 0, 1, 0x61)), Str("c")), Protocol, Protocol);
         return data;
     }
