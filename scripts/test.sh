@@ -40,6 +40,23 @@ for trx in "$results"/*.trx; do
   skipped=$((skipped + ${total:-0} - ${executed:-0}))
 done
 
+# Fuzzing (not counted as tests): the in-process mutation mode of fuzz/Starling.Fuzz, 30 s per target
+# (FUZZ_SECONDS to change it, 0 to skip). A crash or a hang fails the run; findings go to artifacts/fuzz-findings.
+fuzz_seconds=${FUZZ_SECONDS:-30}
+mkdir -p artifacts
+if [ "$fuzz_seconds" != 0 ]; then
+  fuzz_dll=fuzz/Starling.Fuzz/bin/Release/net10.0/Starling.Fuzz.dll
+  for target in codec connection; do
+    if ! dotnet "$fuzz_dll" random "$target" --seconds "$fuzz_seconds" --corpus "fuzz/corpus/$target" \
+         --findings "artifacts/fuzz-findings/$target" > "artifacts/fuzz-$target.log" 2>&1; then
+      echo "fuzz $target found a crash or hang (see artifacts/fuzz-$target.log and artifacts/fuzz-findings/$target):" >&2
+      grep -E '^(CRASH|HANG)' "artifacts/fuzz-$target.log" | head -5 >&2
+      status=1
+    fi
+    tail -1 "artifacts/fuzz-$target.log"
+  done
+fi
+
 if [ "$passed" -eq 0 ] && [ "$failed" -eq 0 ]; then
   echo "no test results were found" >&2
   status=1

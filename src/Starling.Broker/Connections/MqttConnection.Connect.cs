@@ -16,6 +16,13 @@ public sealed partial class MqttConnection
     private async ValueTask HandleConnectAsync(ConnectPacket connect)
     {
         _version = connect.ProtocolVersion;
+        if (connect.Will is { } willToCheck && !MqttTopic.IsValidTopicName(willToCheck.Topic))
+        {
+            // The will is published under its topic: an empty one or one with a wildcard is refused now (5.0: CONNACK
+            // 0x90), not when the connection ends, where the retained store would throw [MQTT-3.3.2-2, MQTT-4.7.3-1].
+            throw new MqttProtocolException(MqttReasonCode.TopicNameInvalid, "MQTT-3.3.2-2", "The Will Topic is empty or holds a wildcard character.");
+        }
+
         var options = _broker.Options;
         string clientId = connect.ClientId;
         bool assignedClientId = false;
