@@ -42,6 +42,7 @@ public sealed partial class MqttConnection
         }
         else if (clientId.Length > options.MaximumClientIdLength)
         {
+            _broker.Metrics.LimitHit(nameof(BrokerOptions.MaximumClientIdLength));
             RefuseConnect(MqttReasonCode.ClientIdentifierNotValid, clientId);
             return;
         }

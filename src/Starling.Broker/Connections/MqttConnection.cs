@@ -241,6 +241,11 @@ public sealed partial class MqttConnection
     private void OnProtocolViolation(MqttProtocolException ex)
     {
         _broker.Metrics.ProtocolError();
+        if (ex.ReasonCode == MqttReasonCode.PacketTooLarge)
+        {
+            _broker.Metrics.LimitHit(nameof(BrokerOptions.MaximumPacketSize));
+        }
+
         BrokerLog.ProtocolViolation(_broker.Logger, _transport.RemoteEndPoint, ex.Message);
         if (_state == StateAwaitingConnect && ex.ReasonCode == MqttReasonCode.UnsupportedProtocolVersion)
         {

@@ -13,7 +13,7 @@ public sealed class BrokerMetrics : IDisposable
     private readonly Counter<long> _protocolErrors;
     private readonly Counter<long> _oversizeDropped;
     private readonly Counter<long> _limitsHit;
-    private readonly Dictionary<string, long> _limitTotals = new(StringComparer.Ordinal);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, System.Runtime.CompilerServices.StrongBox<long>> _limitTotals = new(StringComparer.Ordinal);
     private long _qos0DroppedTotal;
     private long _queueFullDroppedTotal;
 
@@ -46,21 +46,15 @@ public sealed class BrokerMetrics : IDisposable
     /// <summary>Counts a limit being hit; <paramref name="limit"/> is the option's name.</summary>
     internal void LimitHit(string limit)
     {
-        lock (_limitTotals)
-        {
-            _limitTotals[limit] = _limitTotals.GetValueOrDefault(limit) + 1;
-        }
-
+        // Lock-free: the in-flight limit is counted on the delivery path.
+        Interlocked.Increment(ref _limitTotals.GetOrAdd(limit, static _ => new System.Runtime.CompilerServices.StrongBox<long>()).Value);
         _limitsHit.Add(1, new KeyValuePair<string, object?>("limit", limit));
     }
 
     /// <summary>How often a limit was hit so far, by option name.</summary>
     public long LimitHits(string limit)
     {
-        lock (_limitTotals)
-        {
-            return _limitTotals.GetValueOrDefault(limit);
-        }
+        return _limitTotals.TryGetValue(limit, out var total) ? Interlocked.Read(ref total.Value) : 0;
     }
 
     internal void QoS0Dropped()

@@ -139,6 +139,11 @@ public sealed class Session
                     SendInflight(connection, message);
                     return;
                 }
+                else
+                {
+                    // The in-flight window (or the send buffer) is full: the message waits in the queue.
+                    Broker.Metrics.LimitHit(nameof(BrokerOptions.MaximumInflightMessages));
+                }
             }
             else if (message.QoS == MqttQualityOfService.AtMostOnce && !Broker.Options.QueueQoS0WhileOffline)
             {

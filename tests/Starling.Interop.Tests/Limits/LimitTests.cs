@@ -205,4 +205,29 @@ public sealed class LimitTests
         await using var _n = named;
         Assert.Equal(MqttReasonCode.Success, ok.ReasonCode);
     }
+
+    [Fact]
+    public async Task PacketSize_ClientIdLength_AndInflightWindow_AreCountedWhenHit()
+    {
+        await using var broker = await BrokerFixture.StartAsync(null, "--Starling:MaximumPacketSize=256", "--Starling:MaximumClientIdLength=8", "--Starling:MaximumInflightMessages=1");
+        var (longId, refused) = await RawClient.ConnectAsync(broker.Port, new ConnectPacket { ClientId = "much-too-long-id", KeepAlive = 60 });
+        await using var _l = longId;
+        Assert.Equal(MqttReasonCode.ClientIdentifierNotValid, refused.ReasonCode);
+        Assert.Equal(1, broker.Broker.Metrics.LimitHits(nameof(BrokerOptions.MaximumClientIdLength)));
+
+        var (big, _) = await RawClient.ConnectAsync(broker.Port, new ConnectPacket { ClientId = "big", KeepAlive = 60 });
+        await using var _b = big;
+        await big.SendAsync(new PublishPacket { Topic = "t", Payload = new byte[1000] });
+        Assert.True(await big.WaitForCloseAsync(Wait));
+        Assert.Equal(1, broker.Broker.Metrics.LimitHits(nameof(BrokerOptions.MaximumPacketSize)));
+
+        var (slow, _) = await RawClient.ConnectAsync(broker.Port, new ConnectPacket { ClientId = "slow", KeepAlive = 60 });
+        await using var _s = slow;
+        await slow.SendAsync(new SubscribePacket { PacketId = 1, Subscriptions = [new MqttSubscription { TopicFilter = "w", QoS = MqttQualityOfService.AtLeastOnce }] });
+        Assert.IsType<SubAckPacket>(await slow.ReceiveAsync(Wait));
+        broker.Broker.Publish("w", "1"u8.ToArray(), MqttQualityOfService.AtLeastOnce);
+        broker.Broker.Publish("w", "2"u8.ToArray(), MqttQualityOfService.AtLeastOnce); // waits: window of 1, first not acked
+        Assert.IsType<PublishPacket>(await slow.ReceiveAsync(Wait));
+        Assert.Equal(1, broker.Broker.Metrics.LimitHits(nameof(BrokerOptions.MaximumInflightMessages)));
+    }
 }
