@@ -11,7 +11,7 @@ port=${SOAK_PORT:-18883}
 out=artifacts/soak
 mkdir -p "$out"
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
-dotnet build -c Release -v q src/Starling.Server src/Starling.Cli >/dev/null
+for project in src/Starling.Server src/Starling.Cli; do dotnet build -c Release -v q --nologo -clp:ErrorsOnly "$project"; done
 dotnet src/Starling.Server/bin/Release/net10.0/starling-server.dll --port "$port" --bind 127.0.0.1 \
   --Logging:LogLevel:Default=Warning > "$out/broker.log" 2>&1 &
 broker=$!
