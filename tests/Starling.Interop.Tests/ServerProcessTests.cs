@@ -12,7 +12,7 @@ public sealed class ServerProcessTests
     [Fact]
     public async Task Server_AcceptsMosquittoTraffic_AndStopsGracefully_OnSigterm()
     {
-        int port = FreePort();
+        int port = LocalPorts.Free();
         string serverDll = Path.Combine(AppContext.BaseDirectory, "starling-server.dll");
         Assert.True(File.Exists(serverDll), serverDll);
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
@@ -28,7 +28,7 @@ public sealed class ServerProcessTests
         server.BeginErrorReadLine();
         try
         {
-            await WaitForPortAsync(port);
+            await LocalPorts.WaitUntilListeningAsync(port);
             string p = port.ToString(CultureInfo.InvariantCulture);
             for (int qos = 0; qos <= 2; qos++)
             {
@@ -70,32 +70,6 @@ public sealed class ServerProcessTests
                 server.Kill();
             }
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private static async Task WaitForPortAsync(int port)
-    {
-        for (int i = 0; i < 200; i++)
-        {
-            try
-            {
-                using var client = new TcpClient();
-                await client.ConnectAsync(IPAddress.Loopback, port);
-                return;
-            }
-            catch (SocketException)
-            {
-                await Task.Delay(50);
-            }
-        }
-
-        throw new TimeoutException("The server did not open its port.");
     }
 
     [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using Starling.Interop.Tests.Infrastructure;
 using Starling.Mqtt;
 using Starling.Mqtt.Packets;
 using Xunit.Abstractions;
@@ -21,7 +22,7 @@ public sealed class ConnectCycleSoakTests(ITestOutputHelper output)
     [Fact]
     public async Task HundredThousandConnectDisconnectCycles_LeaveRssNearTheBaseline()
     {
-        int port = FreePort();
+        int port = LocalPorts.Free();
         string serverDll = Path.Combine(AppContext.BaseDirectory, "starling-server.dll");
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var argument in new[] { serverDll, "--port", port.ToString(CultureInfo.InvariantCulture), "--bind", "0.0.0.0", "--Logging:LogLevel:Default=Warning" })
@@ -34,7 +35,7 @@ public sealed class ConnectCycleSoakTests(ITestOutputHelper output)
         server.BeginErrorReadLine();
         try
         {
-            await WaitForPortAsync(port);
+            await LocalPorts.WaitUntilListeningAsync(port);
             var connect = Encode(new ConnectPacket { ClientId = "", CleanSession = true, KeepAlive = 30 });
             var disconnect = Encode(new DisconnectPacket());
             await RunCyclesAsync(port, 2_000, connect, disconnect); // warm up: JIT, pools, thread pool
@@ -135,29 +136,4 @@ public sealed class ConnectCycleSoakTests(ITestOutputHelper output)
         throw new InvalidOperationException("no VmRSS");
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private static async Task WaitForPortAsync(int port)
-    {
-        for (int i = 0; i < 200; i++)
-        {
-            try
-            {
-                using var client = new TcpClient();
-                await client.ConnectAsync(IPAddress.Loopback, port);
-                return;
-            }
-            catch (SocketException)
-            {
-                await Task.Delay(50);
-            }
-        }
-
-        throw new TimeoutException("The server did not open its port.");
-    }
 }
