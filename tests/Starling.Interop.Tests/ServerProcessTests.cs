@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using Starling.Interop.Tests.Infrastructure;
 
 namespace Starling.Interop.Tests;
