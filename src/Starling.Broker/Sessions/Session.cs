@@ -139,10 +139,15 @@ public sealed class Session
                     SendInflight(connection, message);
                     return;
                 }
-                else
+                else if (!HasWindow(connection))
                 {
-                    // The in-flight window (or the send buffer) is full: the message waits in the queue.
+                    // The in-flight window is full: the message waits in the queue.
                     Broker.Metrics.LimitHit(nameof(BrokerOptions.MaximumInflightMessages));
+                }
+                else if (connection.IsSendBufferFull)
+                {
+                    // The client reads too slowly: the message waits in the queue, not in the send buffer.
+                    Broker.Metrics.LimitHit(nameof(BrokerOptions.MaximumSendBufferBytes));
                 }
             }
             else if (message.QoS == MqttQualityOfService.AtMostOnce && !Broker.Options.QueueQoS0WhileOffline)
