@@ -22,7 +22,7 @@ public static class MqttPacketWriter
         ArgumentNullException.ThrowIfNull(writer);
         if (packet is PublishPacket p)
         {
-            PublishEncoder.WriteHeader(writer, version, p.Topic, default, p.Payload.Length, p.QoS, p.Retain, p.Dup, p.PacketId, p.Properties);
+            PublishEncoder.WriteHeader(writer, version, p.Topic, default, p.Payload.Length, p.QoS, p.Retain, p.Dup, p.PacketId, p.Properties, PropertiesWriter.Own(p.Properties));
             writer.Write(p.Payload.Span);
             return;
         }
@@ -56,7 +56,7 @@ public static class MqttPacketWriter
     public static void WritePublish(IBufferWriter<byte> writer, MqttProtocolVersion version, ReadOnlySpan<byte> topicUtf8, in ReadOnlySequence<byte> payload, MqttQualityOfService qos, bool retain, bool dup, ushort packetId, MqttProperties? properties)
     {
         ArgumentNullException.ThrowIfNull(writer);
-        PublishEncoder.WriteHeader(writer, version, null, topicUtf8, payload.Length, qos, retain, dup, packetId, properties);
+        PublishEncoder.WriteHeader(writer, version, null, topicUtf8, payload.Length, qos, retain, dup, packetId, properties, PropertiesWriter.Own(properties));
         foreach (ReadOnlyMemory<byte> segment in payload)
         {
             writer.Write(segment.Span);
@@ -65,5 +65,20 @@ public static class MqttPacketWriter
 
     /// <summary>The size <see cref="WritePublish"/> would produce.</summary>
     public static int GetPublishSize(MqttProtocolVersion version, int topicLength, long payloadLength, MqttQualityOfService qos, MqttProperties? properties)
-        => Writing.Sizes.Packet(PublishEncoder.GetRemainingLength(version, topicLength, payloadLength, qos, properties, out _));
+        => GetPublishSize(version, topicLength, payloadLength, qos, properties, PropertiesWriter.Own(properties));
+
+    /// <summary>
+    /// Writes a forwarded PUBLISH's fixed header, topic, packet id and properties, everything but the payload, which the
+    /// caller writes or sends after it (<paramref name="payloadLength"/> bytes). <paramref name="overrides"/> replace the
+    /// per-delivery properties, so one shared <paramref name="properties"/> serves every subscriber without a copy.
+    /// </summary>
+    public static void WritePublishHeader(IBufferWriter<byte> writer, MqttProtocolVersion version, ReadOnlySpan<byte> topicUtf8, int payloadLength, MqttQualityOfService qos, bool retain, bool dup, ushort packetId, MqttProperties? properties, in MqttPublishOverrides overrides)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        PublishEncoder.WriteHeader(writer, version, null, topicUtf8, payloadLength, qos, retain, dup, packetId, properties, overrides);
+    }
+
+    /// <summary>The size of the whole PUBLISH <see cref="WritePublishHeader"/> starts (header and payload).</summary>
+    public static int GetPublishSize(MqttProtocolVersion version, int topicLength, long payloadLength, MqttQualityOfService qos, MqttProperties? properties, in MqttPublishOverrides overrides)
+        => Writing.Sizes.Packet(PublishEncoder.GetRemainingLength(version, topicLength, payloadLength, qos, properties, overrides, out _));
 }

@@ -97,6 +97,10 @@ internal abstract class StreamConnection : IConnectionTransport, IDisposable
 
     public abstract ValueTask SendAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken);
 
+    /// <inheritdoc cref="IConnectionTransport.SendAsync(IList{ArraySegment{byte}}, CancellationToken)"/>
+    public virtual ValueTask SendAsync(IList<ArraySegment<byte>> segments, CancellationToken cancellationToken) =>
+        GatheredSend.SendAsync(this, segments, cancellationToken);
+
     public void Close()
     {
         if (Interlocked.Exchange(ref _closed, 1) == 1)

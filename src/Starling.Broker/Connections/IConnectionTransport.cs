@@ -6,7 +6,7 @@ namespace Starling.Broker.Connections;
 /// What a transport (TCP, TLS, WebSocket, an in-memory pipe in tests) offers the engine. The transport
 /// pushes received bytes into <see cref="MqttConnection.ReceiveAsync"/> and reports the end of the
 /// connection with <see cref="MqttConnection.TransportClosedAsync"/>; the engine sends through
-/// <see cref="SendAsync"/>, one call at a time, and asks for the end with <see cref="Close"/>.
+/// <see cref="SendAsync(ReadOnlyMemory{byte}, CancellationToken)"/>, one call at a time, and asks for the end with <see cref="Close"/>.
 /// </summary>
 public interface IConnectionTransport
 {
@@ -27,6 +27,14 @@ public interface IConnectionTransport
 
     /// <summary>Sends bytes. The engine never calls it again before the previous call completed.</summary>
     ValueTask SendAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Sends <paramref name="segments"/> in order as one stream of bytes (a batch whose large payloads are shared
+    /// with other connections). The engine never calls it again before the previous call completed. Transports
+    /// with a vectored send (TCP) override it; the default gathers the segments into one pooled buffer.
+    /// </summary>
+    ValueTask SendAsync(IList<ArraySegment<byte>> segments, CancellationToken cancellationToken) =>
+        GatheredSend.SendAsync(this, segments, cancellationToken);
 
     /// <summary>Closes the network connection; pending receives and sends end. Safe to call more than once.</summary>
     void Close();

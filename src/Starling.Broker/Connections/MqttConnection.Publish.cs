@@ -13,6 +13,8 @@ public sealed partial class MqttConnection
 {
     private (string Topic, byte[] Utf8)?[]? _inboundAliases;
     private PublishRateLimiter? _publishRate;
+    private string? _lastTopic;
+    private byte[]? _lastTopicUtf8;
 
     private async ValueTask HandlePublishAsync(MqttFixedHeader header, ReadOnlySequence<byte> body)
     {
@@ -156,6 +158,11 @@ public sealed partial class MqttConnection
             return;
         }
 
+        if (topic is null && topicCopy is null)
+        {
+            (topic, topicCopy) = RememberTopic(topicUtf8);
+        }
+
         var message = new ApplicationMessage(
             topic ?? Encoding.UTF8.GetString(topicUtf8),
             payload ?? view.Payload.ToArray(),
@@ -170,6 +177,22 @@ public sealed partial class MqttConnection
         }
 
         _broker.Router.Dispatch(message, matches);
+    }
+
+    /// <summary>
+    /// The topic as a string and as bytes, reusing the previous message's when this one has the same topic: a
+    /// device mostly publishes to the same topic again, and then the message costs no topic allocations.
+    /// </summary>
+    private (string Topic, byte[] Utf8) RememberTopic(ReadOnlySpan<byte> topicUtf8)
+    {
+        if (_lastTopicUtf8 is not null && topicUtf8.SequenceEqual(_lastTopicUtf8))
+        {
+            return (_lastTopic!, _lastTopicUtf8);
+        }
+
+        _lastTopicUtf8 = topicUtf8.ToArray();
+        _lastTopic = Encoding.UTF8.GetString(topicUtf8);
+        return (_lastTopic, _lastTopicUtf8);
     }
 
     /// <summary>

@@ -1,4 +1,3 @@
-using System.Buffers;
 using Starling.Broker.Hooks;
 using Starling.Broker.Sessions;
 using Starling.Mqtt;
@@ -21,6 +20,7 @@ public sealed partial class MqttConnection : IThreadPoolWorkItem
     private int _sendWindow = int.MaxValue;
     private long _sendingSince;
     private OutboundTopicAliases? _outboundAliases;
+    private List<ArraySegment<byte>>? _sendSegments;
 
     /// <summary>How many QoS 1 and 2 messages may be in flight to this client.</summary>
     internal int SendWindow => Math.Min(_sendWindow, _broker.Options.MaximumInflightMessages);
@@ -42,15 +42,14 @@ public sealed partial class MqttConnection : IThreadPoolWorkItem
             }
 
             var topic = message.Message.TopicUtf8.AsSpan();
-            MqttProperties? properties = null;
+            var overrides = default(MqttPublishOverrides);
             if (_version == MqttProtocolVersion.V500)
             {
-                properties = PublishProperties(message);
+                overrides = DeliveryOverrides(message);
                 if (_clientTopicAliasMaximum > 0 && _broker.Options.OutboundTopicAliasMaximum > 0)
                 {
                     var aliases = _outboundAliases ??= new OutboundTopicAliases(Math.Min(_clientTopicAliasMaximum, _broker.Options.OutboundTopicAliasMaximum));
-                    properties ??= new MqttProperties();
-                    properties.TopicAlias = aliases.Get(message.Message.Topic, out bool known);
+                    overrides = overrides with { TopicAlias = aliases.Get(message.Message.Topic, out bool known) };
                     if (known)
                     {
                         topic = default; // the client already maps this alias to the topic [MQTT-3.3.2-12]
@@ -58,7 +57,10 @@ public sealed partial class MqttConnection : IThreadPoolWorkItem
                 }
             }
 
-            MqttPacketWriter.WritePublish(_send, _version, topic, new ReadOnlySequence<byte>(message.Message.Payload), message.QoS, message.Retain, dup, packetId, properties);
+            // The message's properties are shared by every delivery; only the overrides are this client's.
+            var payload = message.Message.Payload;
+            MqttPacketWriter.WritePublishHeader(_send, _version, topic, payload.Length, message.QoS, message.Retain, dup, packetId, message.Message.Properties, overrides);
+            _send.WritePayload(payload);
         }
 
         ScheduleFlush();
@@ -76,13 +78,13 @@ public sealed partial class MqttConnection : IThreadPoolWorkItem
             return true;
         }
 
-        var properties = PublishProperties(message);
-        if (properties is not null && _clientTopicAliasMaximum > 0)
+        var overrides = DeliveryOverrides(message);
+        if (_clientTopicAliasMaximum > 0 && _broker.Options.OutboundTopicAliasMaximum > 0)
         {
-            properties.TopicAlias = 1; // room for an alias: the size is checked for the largest form
+            overrides = overrides with { TopicAlias = 1 }; // room for an alias: the size is checked for the largest form
         }
 
-        int size = MqttPacketWriter.GetPublishSize(_version, message.Message.TopicUtf8.Length, message.Message.Payload.Length, message.QoS, properties);
+        int size = MqttPacketWriter.GetPublishSize(_version, message.Message.TopicUtf8.Length, message.Message.Payload.Length, message.QoS, message.Message.Properties, overrides);
         return (uint)size <= _clientMaximumPacketSize;
     }
 
@@ -177,12 +179,11 @@ public sealed partial class MqttConnection : IThreadPoolWorkItem
         {
             while (true)
             {
-                byte[]? buffer;
-                int length;
+                SendBatch batch;
                 lock (_sendGate)
                 {
-                    (buffer, length) = _send.Take();
-                    if (buffer is null)
+                    batch = _send.Take();
+                    if (batch.IsEmpty)
                     {
                         _flushing = false;
                         _sendingBytes = 0;
@@ -194,18 +195,22 @@ public sealed partial class MqttConnection : IThreadPoolWorkItem
                         return;
                     }
 
-                    _sendingBytes = length;
+                    _sendingBytes = batch.TotalBytes;
                 }
 
                 Volatile.Write(ref _sendingSince, Environment.TickCount64);
                 try
                 {
-                    await _transport.SendAsync(buffer.AsMemory(0, length), CancellationToken.None).ConfigureAwait(false);
+                    await SendBatchAsync(batch).ConfigureAwait(false);
                 }
                 finally
                 {
                     Volatile.Write(ref _sendingSince, 0);
-                    SendBuffer.Release(buffer);
+                    _sendSegments?.Clear(); // let the shared payloads go
+                    lock (_sendGate)
+                    {
+                        _send.Release(batch);
+                    }
                 }
 
                 Volatile.Write(ref _sendingBytes, 0);
@@ -226,6 +231,19 @@ public sealed partial class MqttConnection : IThreadPoolWorkItem
         _transport.Close();
     }
 
+    private ValueTask SendBatchAsync(in SendBatch batch)
+    {
+        if (batch.Shared is null)
+        {
+            return _transport.SendAsync(batch.Buffer.AsMemory(0, batch.Written), CancellationToken.None);
+        }
+
+        // Shared payloads: one vectored send of our bytes and theirs, in order. The list is kept for the next one.
+        var segments = _sendSegments ??= [];
+        batch.FillSegments(segments);
+        return _transport.SendAsync(segments, CancellationToken.None);
+    }
+
     private void ClearSendBuffer()
     {
         lock (_sendGate)
@@ -237,24 +255,17 @@ public sealed partial class MqttConnection : IThreadPoolWorkItem
         }
     }
 
-    private static MqttProperties? PublishProperties(in OutgoingMessage message)
+    /// <summary>What this delivery sends in place of the published per-delivery properties (5.0).</summary>
+    private static MqttPublishOverrides DeliveryOverrides(in OutgoingMessage message)
     {
-        var source = message.Message.Properties;
-        if (source is null && message.SubscriptionIds is null)
-        {
-            return null;
-        }
-
-        var properties = source?.Clone() ?? new MqttProperties();
-        properties.TopicAlias = null;
-        properties.SubscriptionIdentifiers = message.SubscriptionIds is null ? null : [.. message.SubscriptionIds];
-        if (properties.MessageExpiryInterval is { } expiry)
+        uint? expiry = null;
+        if (message.Message.Properties?.MessageExpiryInterval is { } interval)
         {
             // [MQTT-3.3.2-6] Forward the interval that remains.
             long elapsed = (Environment.TickCount64 - message.Message.CreatedAt) / 1000;
-            properties.MessageExpiryInterval = (uint)Math.Max(0, expiry - elapsed);
+            expiry = (uint)Math.Max(0, interval - elapsed);
         }
 
-        return properties;
+        return new MqttPublishOverrides { SubscriptionIdentifiers = message.SubscriptionIds, MessageExpiryInterval = expiry };
     }
 }

@@ -6,32 +6,25 @@ namespace Starling.Mqtt.Writing;
 internal static class PropertiesWriter
 {
     /// <summary>The size of the properties without their length prefix; 0 for null.</summary>
-    public static int GetContentSize(MqttProperties? p)
-    {
-        if (p is null)
-        {
-            return 0;
-        }
+    public static int GetContentSize(MqttProperties? p) => p is null ? 0 : GetContentSize(p, Own(p));
 
+    /// <summary>The size of a forwarded PUBLISH's properties: <paramref name="p"/> with <paramref name="o"/> in place of the per-delivery ones.</summary>
+    public static int GetContentSize(MqttProperties? p, in MqttPublishOverrides o)
+    {
+        int size = (o.TopicAlias.HasValue ? 3 : 0) + SubscriptionIdentifiersSize(o.SubscriptionIdentifiers);
+        uint? expiry = o.MessageExpiryInterval ?? p?.MessageExpiryInterval;
+        size += expiry.HasValue ? 5 : 0;
+        return p is null ? size : size + SharedContentSize(p);
+    }
+
+    /// <summary>The size of the properties other than Topic Alias, Subscription Identifiers and Message Expiry Interval.</summary>
+    private static int SharedContentSize(MqttProperties p)
+    {
         int size = 0;
         size += p.PayloadFormatIndicator.HasValue ? 2 : 0;
-        size += p.MessageExpiryInterval.HasValue ? 5 : 0;
         size += p.ContentType is null ? 0 : 1 + Sizes.String(p.ContentType);
         size += p.ResponseTopic is null ? 0 : 1 + Sizes.String(p.ResponseTopic);
         size += p.CorrelationData.HasValue ? 1 + Sizes.Binary(p.CorrelationData.Value.Length) : 0;
-        if (p.SubscriptionIdentifiers is not null)
-        {
-            foreach (uint id in p.SubscriptionIdentifiers)
-            {
-                if (id is 0 or > VariableByteInteger.MaxValue)
-                {
-                    throw new ArgumentOutOfRangeException(nameof(p), id, "A Subscription Identifier is 1 to 268,435,455.");
-                }
-
-                size += 1 + VariableByteInteger.GetSize((int)id);
-            }
-        }
-
         size += p.SessionExpiryInterval.HasValue ? 5 : 0;
         size += p.AssignedClientIdentifier is null ? 0 : 1 + Sizes.String(p.AssignedClientIdentifier);
         size += p.ServerKeepAlive.HasValue ? 3 : 0;
@@ -45,7 +38,6 @@ internal static class PropertiesWriter
         size += p.ReasonString is null ? 0 : 1 + Sizes.String(p.ReasonString);
         size += p.ReceiveMaximum.HasValue ? 3 : 0;
         size += p.TopicAliasMaximum.HasValue ? 3 : 0;
-        size += p.TopicAlias.HasValue ? 3 : 0;
         size += p.MaximumQoS.HasValue ? 2 : 0;
         size += p.RetainAvailable.HasValue ? 2 : 0;
         if (p.UserProperties is not null)
@@ -63,6 +55,31 @@ internal static class PropertiesWriter
         return size;
     }
 
+    private static int SubscriptionIdentifiersSize(IReadOnlyList<uint>? ids)
+    {
+        int size = 0;
+        if (ids is not null)
+        {
+            for (int i = 0; i < ids.Count; i++)
+            {
+                // An indexed loop: foreach over the interface would allocate an enumerator per delivery.
+                uint id = ids[i];
+                if (id is 0 or > VariableByteInteger.MaxValue)
+                {
+                    throw new ArgumentOutOfRangeException(nameof(ids), id, "A Subscription Identifier is 1 to 268,435,455.");
+                }
+
+                size += 1 + VariableByteInteger.GetSize((int)id);
+            }
+        }
+
+        return size;
+    }
+
+    /// <summary>The per-delivery properties a <see cref="MqttProperties"/> carries itself, for writing it as it is.</summary>
+    public static MqttPublishOverrides Own(MqttProperties? p) => p is null ? default :
+        new() { TopicAlias = p.TopicAlias, SubscriptionIdentifiers = p.SubscriptionIdentifiers, MessageExpiryInterval = p.MessageExpiryInterval };
+
     /// <summary>The size of the property length prefix plus the properties.</summary>
     public static int GetSizeWithLength(MqttProperties? p)
     {
@@ -73,29 +90,46 @@ internal static class PropertiesWriter
     /// <summary>Writes the property length, then the properties.</summary>
     public static void WriteWithLength(ref SpanWriter w, MqttProperties? p, int contentSize)
     {
-        w.WriteVariableByteInteger(contentSize);
         if (p is null)
         {
+            w.WriteVariableByteInteger(contentSize);
             return;
         }
 
-        if (p.PayloadFormatIndicator is byte pfi)
+        WriteWithLength(ref w, p, Own(p), contentSize);
+    }
+
+    /// <summary>Writes the property length, then <paramref name="p"/> with <paramref name="o"/> in place of the per-delivery properties.</summary>
+    public static void WriteWithLength(ref SpanWriter w, MqttProperties? p, in MqttPublishOverrides o, int contentSize)
+    {
+        w.WriteVariableByteInteger(contentSize);
+        if (p?.PayloadFormatIndicator is byte pfi)
         {
             w.WriteByte((byte)MqttPropertyId.PayloadFormatIndicator);
             w.WriteByte(pfi);
         }
 
-        WriteUInt32(ref w, MqttPropertyId.MessageExpiryInterval, p.MessageExpiryInterval);
-        WriteString(ref w, MqttPropertyId.ContentType, p.ContentType);
-        WriteString(ref w, MqttPropertyId.ResponseTopic, p.ResponseTopic);
-        WriteBinary(ref w, MqttPropertyId.CorrelationData, p.CorrelationData);
-        if (p.SubscriptionIdentifiers is not null)
+        WriteUInt32(ref w, MqttPropertyId.MessageExpiryInterval, o.MessageExpiryInterval ?? p?.MessageExpiryInterval);
+        if (p is not null)
         {
-            foreach (uint id in p.SubscriptionIdentifiers)
+            WriteString(ref w, MqttPropertyId.ContentType, p.ContentType);
+            WriteString(ref w, MqttPropertyId.ResponseTopic, p.ResponseTopic);
+            WriteBinary(ref w, MqttPropertyId.CorrelationData, p.CorrelationData);
+        }
+
+        if (o.SubscriptionIdentifiers is not null)
+        {
+            for (int i = 0; i < o.SubscriptionIdentifiers.Count; i++)
             {
                 w.WriteByte((byte)MqttPropertyId.SubscriptionIdentifier);
-                w.WriteVariableByteInteger((int)id);
+                w.WriteVariableByteInteger((int)o.SubscriptionIdentifiers[i]);
             }
+        }
+
+        if (p is null)
+        {
+            WriteUInt16(ref w, MqttPropertyId.TopicAlias, o.TopicAlias);
+            return;
         }
 
         WriteUInt32(ref w, MqttPropertyId.SessionExpiryInterval, p.SessionExpiryInterval);
@@ -111,7 +145,7 @@ internal static class PropertiesWriter
         WriteString(ref w, MqttPropertyId.ReasonString, p.ReasonString);
         WriteUInt16(ref w, MqttPropertyId.ReceiveMaximum, p.ReceiveMaximum);
         WriteUInt16(ref w, MqttPropertyId.TopicAliasMaximum, p.TopicAliasMaximum);
-        WriteUInt16(ref w, MqttPropertyId.TopicAlias, p.TopicAlias);
+        WriteUInt16(ref w, MqttPropertyId.TopicAlias, o.TopicAlias);
         WriteByte(ref w, MqttPropertyId.MaximumQoS, p.MaximumQoS);
         WriteByte(ref w, MqttPropertyId.RetainAvailable, p.RetainAvailable);
         if (p.UserProperties is not null)

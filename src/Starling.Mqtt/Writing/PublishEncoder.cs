@@ -7,7 +7,7 @@ namespace Starling.Mqtt.Writing;
 internal static class PublishEncoder
 {
     /// <summary>The remaining length of a PUBLISH.</summary>
-    public static long GetRemainingLength(MqttProtocolVersion version, int topicLength, long payloadLength, MqttQualityOfService qos, MqttProperties? properties, out int propertiesSize)
+    public static long GetRemainingLength(MqttProtocolVersion version, int topicLength, long payloadLength, MqttQualityOfService qos, MqttProperties? properties, in MqttPublishOverrides overrides, out int propertiesSize)
     {
         if ((uint)qos > 2)
         {
@@ -19,7 +19,7 @@ internal static class PublishEncoder
             throw new ArgumentException($"A topic of {topicLength} UTF-8 bytes is longer than the 65,535 bytes MQTT allows.", nameof(topicLength));
         }
 
-        propertiesSize = version == MqttProtocolVersion.V500 ? PropertiesWriter.GetContentSize(properties) : 0;
+        propertiesSize = version == MqttProtocolVersion.V500 ? PropertiesWriter.GetContentSize(properties, overrides) : 0;
         long remaining = 2 + topicLength + (qos > 0 ? 2 : 0) + payloadLength;
         if (version == MqttProtocolVersion.V500)
         {
@@ -30,7 +30,7 @@ internal static class PublishEncoder
     }
 
     /// <summary>Writes everything but the payload; the topic is given either as a string or as UTF-8 bytes.</summary>
-    public static void WriteHeader(IBufferWriter<byte> writer, MqttProtocolVersion version, string? topic, ReadOnlySpan<byte> topicUtf8, long payloadLength, MqttQualityOfService qos, bool retain, bool dup, ushort packetId, MqttProperties? properties)
+    public static void WriteHeader(IBufferWriter<byte> writer, MqttProtocolVersion version, string? topic, ReadOnlySpan<byte> topicUtf8, long payloadLength, MqttQualityOfService qos, bool retain, bool dup, ushort packetId, MqttProperties? properties, in MqttPublishOverrides overrides)
     {
         if (version is not (MqttProtocolVersion.V310 or MqttProtocolVersion.V311 or MqttProtocolVersion.V500))
         {
@@ -38,7 +38,7 @@ internal static class PublishEncoder
         }
 
         int topicLength = topic is null ? topicUtf8.Length : Sizes.String(topic) - 2;
-        long remaining = GetRemainingLength(version, topicLength, payloadLength, qos, properties, out int propertiesSize);
+        long remaining = GetRemainingLength(version, topicLength, payloadLength, qos, properties, overrides, out int propertiesSize);
         int headerSize = Sizes.Packet(remaining) - (int)payloadLength;
         var w = new SpanWriter(writer.GetSpan(headerSize));
         int flags = (dup ? 0x08 : 0) | ((int)qos << 1) | (retain ? 0x01 : 0);
@@ -59,7 +59,7 @@ internal static class PublishEncoder
 
         if (version == MqttProtocolVersion.V500)
         {
-            PropertiesWriter.WriteWithLength(ref w, properties, propertiesSize);
+            PropertiesWriter.WriteWithLength(ref w, properties, overrides, propertiesSize);
         }
 
         writer.Advance(headerSize);

@@ -1,0 +1,93 @@
+using System.Buffers;
+using Starling.Broker.Connections;
+
+namespace Starling.Broker.Tests.Engine;
+
+/// <summary>The send buffer copies small payloads and shares large ones, and a batch's segments come out in write order.</summary>
+public class SendBufferTests
+{
+    private static byte[] Bytes(int count, byte value) => Enumerable.Repeat(value, count).ToArray();
+
+    private static byte[] Flatten(in SendBatch batch)
+    {
+        if (batch.Shared is null)
+        {
+            return batch.Buffer.AsSpan(0, batch.Written).ToArray();
+        }
+
+        var segments = new List<ArraySegment<byte>>();
+        batch.FillSegments(segments);
+        return segments.SelectMany(s => s).ToArray();
+    }
+
+    [Fact]
+    public void SmallPayloads_AreCopied_IntoOneArray()
+    {
+        var buffer = new SendBuffer();
+        buffer.Write<byte>([1, 2]);
+        buffer.WritePayload(Bytes(SendBuffer.SharedPayloadThreshold - 1, 7));
+
+        var batch = buffer.Take();
+
+        Assert.Null(batch.Shared);
+        Assert.Equal(SendBuffer.SharedPayloadThreshold + 1, batch.TotalBytes);
+        Assert.Equal([1, 2, .. Bytes(SendBuffer.SharedPayloadThreshold - 1, 7)], Flatten(batch));
+        buffer.Release(batch);
+    }
+
+    [Fact]
+    public void LargePayloads_AreShared_NotCopied_AndKeepTheirPlace()
+    {
+        var buffer = new SendBuffer();
+        var first = Bytes(4096, 0xAA);
+        var second = Bytes(SendBuffer.SharedPayloadThreshold, 0xBB);
+        buffer.Write<byte>([1, 2, 3]);
+        buffer.WritePayload(first);
+        buffer.Write<byte>([4]);
+        buffer.WritePayload(second);
+        buffer.WritePayload(second); // the same payload twice in a row: two segments, no header between
+        buffer.Write<byte>([5, 6]);
+
+        Assert.Equal(3 + 4096 + 1 + (2 * SendBuffer.SharedPayloadThreshold) + 2, buffer.Length);
+        var batch = buffer.Take();
+
+        Assert.True(buffer.IsEmpty);
+        Assert.Equal(3, batch.Shared!.Count);
+        Assert.Same(first, batch.Shared[0].Payload.Array); // the subscriber's batch refers to the message's own bytes
+        Assert.Equal([1, 2, 3, .. first, 4, .. second, .. second, 5, 6], Flatten(batch));
+        buffer.Release(batch);
+        Assert.Empty(batch.Shared); // released: the messages are no longer held
+    }
+
+    [Fact]
+    public void AMemoryThatIsNotAnArray_IsCopied()
+    {
+        using var owner = new NativeMemoryOwner(2048);
+        var buffer = new SendBuffer();
+        buffer.WritePayload(owner.Memory);
+
+        var batch = buffer.Take();
+
+        Assert.Null(batch.Shared);
+        Assert.Equal(2048, batch.Written);
+        buffer.Release(batch);
+    }
+
+    /// <summary>Memory that does not expose an array (as a host could hand the broker): MemoryManager's TryGetArray says no.</summary>
+    private sealed class NativeMemoryOwner(int length) : System.Buffers.MemoryManager<byte>
+    {
+        private readonly byte[] _bytes = new byte[length];
+
+        public override Span<byte> GetSpan() => _bytes;
+
+        public override System.Buffers.MemoryHandle Pin(int elementIndex = 0) => throw new NotSupportedException();
+
+        public override void Unpin()
+        {
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+        }
+    }
+}
