@@ -4,6 +4,7 @@ using Starling.Broker.Connections;
 using Starling.Broker.Diagnostics;
 using Starling.Broker.Hooks;
 using Starling.Broker.Routing;
+using Starling.Broker.Sessions;
 using Starling.Broker.Storage;
 using Starling.Mqtt;
 
@@ -88,6 +89,30 @@ public sealed class MqttBroker : IAsyncDisposable
         }
 
         return connection;
+    }
+
+    /// <summary>
+    /// Withdraws every subscription, of connected and offline sessions alike, that <paramref name="keep"/> refuses,
+    /// as if its client had unsubscribed; messages already queued or in flight still go out. For access rules that
+    /// changed after the subscriptions were granted (an ACL file reloaded). Returns how many were withdrawn.
+    /// </summary>
+    public int RevokeSubscriptions(Func<SubscriptionGrant, bool> keep)
+    {
+        ArgumentNullException.ThrowIfNull(keep);
+        int revoked = 0;
+        foreach (var session in _context.Sessions.Store.Snapshot())
+        {
+            if (session.RemoveSubscriptions(keep) is { } removed)
+            {
+                foreach (var subscription in removed)
+                {
+                    _context.Router.Unsubscribe(subscription);
+                    revoked++;
+                }
+            }
+        }
+
+        return revoked;
     }
 
     /// <summary>Publishes a message from the host application, as if a client had.</summary>

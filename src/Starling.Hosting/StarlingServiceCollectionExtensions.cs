@@ -19,10 +19,17 @@ public static class StarlingServiceCollectionExtensions
         var section = configuration.GetSection(StarlingServerOptions.Section);
         services.AddOptions<StarlingServerOptions>().Bind(section);
         services.AddOptions<BrokerOptions>().Bind(section).Configure(o => configure?.Invoke(o));
-        services.AddSingleton(sp => new MqttBroker(
-            sp.GetRequiredService<IOptions<BrokerOptions>>().Value,
-            sp.GetServices<BrokerHook>(),
-            sp.GetRequiredService<ILogger<MqttBroker>>()));
+        services.AddSingleton(sp =>
+        {
+            var hooks = sp.GetServices<BrokerHook>().ToList();
+            var broker = new MqttBroker(sp.GetRequiredService<IOptions<BrokerOptions>>().Value, hooks, sp.GetRequiredService<ILogger<MqttBroker>>());
+            foreach (var acl in hooks.OfType<Security.AclHook>())
+            {
+                acl.Attach(broker); // a reloaded ACL file withdraws the subscriptions it no longer grants
+            }
+
+            return broker;
+        });
         services.AddSingleton<StarlingHostedService>();
         services.AddHostedService(sp => sp.GetRequiredService<StarlingHostedService>());
         AddSecurityFiles(services, section);

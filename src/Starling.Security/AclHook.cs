@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Starling.Broker;
 using Starling.Broker.Hooks;
 using Starling.Mqtt;
 
@@ -16,18 +17,49 @@ namespace Starling.Security;
 /// so a will the client could not have published never exists.</item>
 /// </list>
 /// Retained messages are sent only for granted filters, and a granted filter is covered by a read rule, so every
-/// retained message a client gets is one it may read.
+/// retained message a client gets is one it may read. Once <see cref="Attach"/>ed to the broker, a reload withdraws
+/// the subscriptions the new rules no longer grant, so a revoked reader stops receiving at once.
 /// </summary>
 public sealed partial class AclHook : BrokerHook
 {
     private readonly ReloadingFile<AclFile> _file;
     private readonly ILogger _logger;
+    private Timer? _poll;
 
     /// <summary>Loads <paramref name="path"/>; throws when it is missing or malformed.</summary>
     public AclHook(string path, ILogger<AclHook>? logger = null)
     {
         _logger = logger ?? (ILogger)NullLogger.Instance;
         _file = new ReloadingFile<AclFile>(path, AclFile.Load, _logger);
+    }
+
+    /// <summary>
+    /// Re-checks every subscription of <paramref name="broker"/> whenever the file is reloaded, withdrawing those the
+    /// new rules refuse (the hosting layer calls it; an application embedding the broker calls it once after creating it).
+    /// </summary>
+    public void Attach(MqttBroker broker)
+    {
+        ArgumentNullException.ThrowIfNull(broker);
+        _file.Reloaded += () => ThreadPool.QueueUserWorkItem(_ =>
+        {
+            // On the pool, not inside the reload: the reload may run on a connection's thread, under the file's lock.
+            var acl = _file.Current;
+            int revoked = broker.RevokeSubscriptions(grant => acl.CanSubscribe(grant.Username, grant.ClientId, grant.TopicFilter));
+            if (revoked > 0)
+            {
+                Revoked(_logger, revoked);
+            }
+        });
+
+        // The file is otherwise checked only when a client uses the ACL; a revoked reader must not wait for that.
+        _poll ??= new Timer(_ => _ = _file.Current, null, ReloadingFile<AclFile>.CheckInterval, ReloadingFile<AclFile>.CheckInterval);
+    }
+
+    /// <inheritdoc />
+    public override ValueTask OnStopAsync(CancellationToken cancellationToken)
+    {
+        _poll?.Dispose();
+        return ValueTask.CompletedTask;
     }
 
     /// <summary>The ACL as last loaded.</summary>
@@ -72,6 +104,9 @@ public sealed partial class AclHook : BrokerHook
         context.RefusalReasonCode = MqttReasonCode.NotAuthorized;
         return ValueTask.FromResult(false);
     }
+
+    [LoggerMessage(2, LogLevel.Information, "ACL reload withdrew {Count} subscription(s) the new rules refuse.")]
+    private static partial void Revoked(ILogger logger, int count);
 
     [LoggerMessage(1, LogLevel.Debug, "ACL refused {What} of client {ClientId} (user {Username}) on '{Topic}'.")]
     private static partial void Denied(ILogger logger, string what, string clientId, string? username, string topic);

@@ -31,6 +31,7 @@ public sealed class BrokerSecurityTests : IAsyncLifetime
     private readonly string _directory = Directory.CreateTempSubdirectory("starling-security-").FullName;
     private readonly CountingHook _userHook = new();
     private IHost _host = null!;
+    private string _aclPath = null!;
     private int _port;
 
     public async Task InitializeAsync()
@@ -40,7 +41,7 @@ public sealed class BrokerSecurityTests : IAsyncLifetime
         passwords.SetPassword("bob", "bob-pw", 1000);
         string passwordPath = Path.Combine(_directory, "passwd");
         passwords.Save(passwordPath);
-        string aclPath = Path.Combine(_directory, "acl");
+        string aclPath = _aclPath = Path.Combine(_directory, "acl");
         await File.WriteAllTextAsync(aclPath, AclText);
 
         var builder = StarlingHost.CreateBuilder(["--port", "0", "--bind", IPAddress.Loopback.ToString(), "--Logging:LogLevel:Default=Warning", $"--Starling:PasswordFile={passwordPath}", $"--Starling:AclFile={aclPath}"]);
@@ -198,6 +199,38 @@ public sealed class BrokerSecurityTests : IAsyncLifetime
         Assert.NotNull(will);
         Assert.Equal("sensors/alice/status", will.Topic);
         await allowed.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task AclReload_WithdrawsSubscriptionsTheNewRulesRefuse_OfConnectedAndOfflineSessions()
+    {
+        await using var alice = await ConnectAsync("rv-alice", "alice", "alice-pw", MqttProtocolVersion.V500);
+        await alice.Client.SubscribeAsync(new MqttClientSubscribeOptionsBuilder().WithTopicFilter("sensors/#", MqttQualityOfServiceLevel.AtLeastOnce).Build());
+        var offline = await ConnectAsync("rv-offline", "alice", "alice-pw", MqttProtocolVersion.V500, o => o.WithCleanStart(false).WithSessionExpiryInterval(600));
+        await offline.Client.SubscribeAsync(new MqttClientSubscribeOptionsBuilder().WithTopicFilter("sensors/#", MqttQualityOfServiceLevel.AtLeastOnce).Build());
+        await offline.DisposeAsync();
+        await using var bob = await ConnectAsync("rv-bob", "bob", "bob-pw", MqttProtocolVersion.V500);
+        await bob.Client.PublishAsync(Message("sensors/hall", "before"));
+        Assert.Equal("before", Encoding.UTF8.GetString(alice.Next().Payload));
+
+        // alice may no longer read sensors/: nobody connects or subscribes meanwhile, the reload alone withdraws it.
+        var broker = _host.Services.GetRequiredService<Starling.Broker.MqttBroker>();
+        int subscriptions = broker.SubscriptionCount;
+        await File.WriteAllTextAsync(_aclPath, AclText.Replace("topic read sensors/#", "topic read other/#", StringComparison.Ordinal));
+        var deadline = Stopwatch.StartNew();
+        while (broker.SubscriptionCount > subscriptions - 2 && deadline.Elapsed < TimeSpan.FromSeconds(10))
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.Equal(subscriptions - 2, broker.SubscriptionCount);
+        await bob.Client.PublishAsync(Message("sensors/hall", "after"));
+        Assert.Null(alice.Next(TimeSpan.FromMilliseconds(500)));
+
+        // The offline session lost its subscription too: back, it gets what was queued before the reload, nothing after.
+        await using var back = await ConnectAsync("rv-offline", "alice", "alice-pw", MqttProtocolVersion.V500, o => o.WithCleanStart(false).WithSessionExpiryInterval(600));
+        Assert.Equal("before", Encoding.UTF8.GetString(back.Next().Payload));
+        Assert.Null(back.Next(TimeSpan.FromMilliseconds(500)));
     }
 
     private static MqttApplicationMessage Message(string topic, string payload, bool retain = false) =>

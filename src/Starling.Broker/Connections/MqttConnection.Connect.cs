@@ -174,6 +174,7 @@ public sealed partial class MqttConnection
     internal void OnAttachedLocked(Session session, bool sessionPresent, ConnAckPacket connack)
     {
         connack.SessionPresent = sessionPresent; // [MQTT-3.2.2-2, MQTT-3.2.2-3]
+        session.Username = _client?.Username;
         lock (_sendGate)
         {
             if (_state is StateAwaitingConnect)

@@ -27,6 +27,9 @@ public sealed class Session
     /// <summary>The client identifier.</summary>
     public string ClientId { get; }
 
+    /// <summary>The user name of the connection that last took the session up, for access rules applied later.</summary>
+    public string? Username { get; internal set; }
+
     /// <summary>Whether a network connection currently uses this session.</summary>
     public bool IsConnected => Connection is not null;
 
@@ -91,6 +94,35 @@ public sealed class Session
             {
                 return Subscriptions.Count;
             }
+        }
+    }
+
+    /// <summary>
+    /// Removes the subscriptions <paramref name="keep"/> refuses, as if the client had unsubscribed, and returns them
+    /// for the router to forget.
+    /// </summary>
+    internal List<Subscription>? RemoveSubscriptions(Func<SubscriptionGrant, bool> keep)
+    {
+        lock (Gate)
+        {
+            List<Subscription>? removed = null;
+            foreach (var (filter, subscription) in Subscriptions)
+            {
+                if (!keep(new SubscriptionGrant(ClientId, Username, filter)))
+                {
+                    (removed ??= []).Add(subscription);
+                }
+            }
+
+            if (removed is not null)
+            {
+                foreach (var subscription in removed)
+                {
+                    Subscriptions.Remove(subscription.Filter);
+                }
+            }
+
+            return removed;
         }
     }
 
