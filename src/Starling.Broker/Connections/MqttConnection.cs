@@ -192,7 +192,19 @@ public sealed partial class MqttConnection
                 throw new MqttProtocolException(MqttReasonCode.ProtocolError, "MQTT-3.1.0-1", "The first packet must be CONNECT.");
             }
 
-            return HandleConnectAsync((ConnectPacket)MqttPacketReader.Read(header, body, MqttProtocolVersion.Unknown));
+            ConnectPacket connect;
+            try
+            {
+                connect = (ConnectPacket)MqttPacketReader.Read(header, body, MqttProtocolVersion.Unknown);
+            }
+            catch (MqttProtocolException) when (DeclaresVersion5(body))
+            {
+                // A 5.0 CONNECT that does not decode: answer in 5.0 so the CONNACK can carry the reason [MQTT-3.1.4-1].
+                _version = MqttProtocolVersion.V500;
+                throw;
+            }
+
+            return HandleConnectAsync(connect);
         }
 
         if (header.Type == MqttPacketType.Publish)
@@ -238,6 +250,19 @@ public sealed partial class MqttConnection
         return ValueTask.CompletedTask;
     }
 
+    /// <summary>Whether a CONNECT body starts with protocol name "MQTT" and protocol level 5.</summary>
+    private static bool DeclaresVersion5(in ReadOnlySequence<byte> body)
+    {
+        Span<byte> start = stackalloc byte[7];
+        if (body.Length < start.Length)
+        {
+            return false;
+        }
+
+        body.Slice(0, start.Length).CopyTo(start);
+        return start.SequenceEqual("\0\u0004MQTT\u0005"u8);
+    }
+
     private void OnProtocolViolation(MqttProtocolException ex)
     {
         _broker.Metrics.ProtocolError();
@@ -255,7 +280,7 @@ public sealed partial class MqttConnection
         else if (_state == StateAwaitingConnect && _version == MqttProtocolVersion.V500)
         {
             // A 5.0 CONNECT (or AUTH exchange) that breaks a rule: CONNACK with the reason, then close [MQTT-4.13.1-1].
-            WritePacket(new ConnAckPacket { ReasonCode = ex.ReasonCode });
+            WritePacket(new ConnAckPacket { ReasonCode = IsConnAckReason(ex.ReasonCode) ? ex.ReasonCode : MqttReasonCode.MalformedPacket });
         }
         else if (_state == StateConnected)
         {
@@ -264,4 +289,8 @@ public sealed partial class MqttConnection
 
         CloseConnection(CloseReason.ProtocolError);
     }
+
+    /// <summary>The 5.0 CONNACK reason codes of 0x80 and above (section 3.2.2.2); any other refusal is sent as 0x81.</summary>
+    private static bool IsConnAckReason(MqttReasonCode code) => (byte)code is 0x80 or 0x81 or 0x82 or 0x84 or 0x85 or 0x86 or 0x87
+        or 0x88 or 0x89 or 0x8A or 0x8C or 0x90 or 0x95 or 0x97 or 0x99 or 0x9A or 0x9B or 0x9C or 0x9D or 0x9F;
 }

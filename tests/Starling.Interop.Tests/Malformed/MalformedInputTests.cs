@@ -77,18 +77,21 @@ public sealed class MalformedInputTests(MalformedBroker fixture) : IClassFixture
     public static TheoryData<string, byte[], byte, byte> V500Connect()
     {
         var data = new TheoryData<string, byte[], byte, byte>();
+        // A 5.0 CONNECT that does not decode gets a CONNACK with the rule's reason, then the close [MQTT-3.1.4-1].
         foreach (var (name, bytes, reason) in ConnectRules())
         {
-            data.Add(name, bytes(V5), reason, Closed);
+            data.Add(name, bytes(V5), reason, reason);
         }
 
-        data.Add("property-duplicated", Packet(0x10, ConnectHeader(V5, 0x02, Props(0x11, 0, 0, 0, 1, 0x11, 0, 0, 0, 2)), Str("c")), Protocol, Closed);
-        data.Add("property-unknown-id", Packet(0x10, ConnectHeader(V5, 0x02, Props(0x05, 0)), Str("c")), Malformed, Closed);
-        data.Add("property-not-allowed (Topic Alias)", Packet(0x10, ConnectHeader(V5, 0x02, Props(0x23, 0, 1)), Str("c")), Malformed, Closed);
-        data.Add("will-property-not-allowed (Session Expiry)", Connect(V5, 0x06, Str("c"), Props(0x11, 0, 0, 0, 1), Str("t"), Bin([1])), Malformed, Closed);
-        data.Add("receive-maximum-0 (3.1.2.11.3)", Packet(0x10, ConnectHeader(V5, 0x02, Props(0x21, 0, 0)), Str("c")), Protocol, Closed);
-        data.Add("maximum-packet-size-0 (3.1.2.11.4)", Packet(0x10, ConnectHeader(V5, 0x02, Props(0x27, 0, 0, 0, 0)), Str("c")), Protocol, Closed);
-        data.Add("request-problem-information-2", Packet(0x10, ConnectHeader(V5, 0x02, Props(0x17, 2)), Str("c")), Protocol, Closed);
+        data.Add("property-duplicated", Packet(0x10, ConnectHeader(V5, 0x02, Props(0x11, 0, 0, 0, 1, 0x11, 0, 0, 0, 2)), Str("c")), Protocol, Protocol);
+        data.Add("property-unknown-id", Packet(0x10, ConnectHeader(V5, 0x02, Props(0x05, 0)), Str("c")), Malformed, Malformed);
+        data.Add("property-not-allowed (Topic Alias)", Packet(0x10, ConnectHeader(V5, 0x02, Props(0x23, 0, 1)), Str("c")), Malformed, Malformed);
+        data.Add("will-property-not-allowed (Session Expiry)", Connect(V5, 0x06, Str("c"), Props(0x11, 0, 0, 0, 1), Str("t"), Bin([1])), Malformed, Malformed);
+        data.Add("receive-maximum-0 (3.1.2.11.3)", Packet(0x10, ConnectHeader(V5, 0x02, Props(0x21, 0, 0)), Str("c")), Protocol, Protocol);
+        data.Add("maximum-packet-size-0 (3.1.2.11.4)", Packet(0x10, ConnectHeader(V5, 0x02, Props(0x27, 0, 0, 0, 0)), Str("c")), Protocol, Protocol);
+        data.Add("request-problem-information-2", Packet(0x10, ConnectHeader(V5, 0x02, Props(0x17, 2)), Str("c")), Protocol, Protocol);
+
+        // Refused from the fixed header, before any of the body is read or buffered: just closed.
         data.Add("larger-than-maximum-packet-size", Packet(0x10, [.. ConnectHeader(V5, 0x02), .. Str("c"), .. new byte[MalformedBroker.MaximumPacketSize]]), TooLarge, Closed);
 
         // Checked by the broker on the decoded CONNECT: answered with CONNACK.
