@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text;
 
 namespace Starling.Cli.Tests;
@@ -40,31 +39,7 @@ public static class Cli
 
     public static async Task<Result> RunProcessAsync(string tool, IEnumerable<string> arguments, TimeSpan timeout, string? workingDirectory = null)
     {
-        var info = new ProcessStartInfo(tool) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        if (workingDirectory is not null)
-        {
-            info.WorkingDirectory = workingDirectory;
-        }
-
-        foreach (var argument in arguments)
-        {
-            info.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(info)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        using var cts = new CancellationTokenSource(timeout);
-        try
-        {
-            await process.WaitForExitAsync(cts.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync();
-        }
-
-        return new Result(process.ExitCode, await output, await error);
+        var result = await Starling.TestSupport.ProcessRunner.RunAsync(tool, arguments, timeout, workingDirectory);
+        return new Result(result.ExitCode, result.Output, result.Error);
     }
 }

@@ -211,7 +211,7 @@ public sealed class ChallengeAuthTests(ChallengeAuthBroker fixture) : IClassFixt
         new() { ReasonCode = code, Properties = new StarlingProperties { AuthenticationMethod = method, AuthenticationData = data } };
 
     /// <summary>The broker's challenge: AUTH 0x18 naming the method, with a 32-byte nonce.</summary>
-    private static async Task<byte[]> ReceiveChallengeAsync(RawPacketClient client)
+    private static async Task<byte[]> ReceiveChallengeAsync(RawClient client)
     {
         var challenge = await client.ReceiveAsync<AuthPacket>();
         Assert.Equal(MqttReasonCode.ContinueAuthentication, challenge.ReasonCode);
@@ -222,9 +222,9 @@ public sealed class ChallengeAuthTests(ChallengeAuthBroker fixture) : IClassFixt
     }
 
     /// <summary>CONNECT → AUTH 0x18 → AUTH 0x18 → CONNACK 0x00, checking every packet; returns the connected client.</summary>
-    private async Task<RawPacketClient> ConnectRawAsync(string user, string password)
+    private async Task<RawClient> ConnectRawAsync(string user, string password)
     {
-        var client = await RawPacketClient.ConnectAsync(Port);
+        var client = await RawClient.ConnectAsync(Port, Starling.Mqtt.MqttProtocolVersion.V500);
         await client.SendAsync(Connect(Method, user));
         var nonce = await ReceiveChallengeAsync(client);
         await client.SendAsync(Auth(MqttReasonCode.ContinueAuthentication, ClientProof(password, nonce)));
@@ -263,7 +263,7 @@ public sealed class ChallengeAuthTests(ChallengeAuthBroker fixture) : IClassFixt
     [Fact]
     public async Task RawWrongProofGetsConnAck0x87()
     {
-        await using var client = await RawPacketClient.ConnectAsync(Port);
+        await using var client = await RawClient.ConnectAsync(Port, Starling.Mqtt.MqttProtocolVersion.V500);
         await client.SendAsync(Connect(Method, "alice"));
         var nonce = await ReceiveChallengeAsync(client);
         await client.SendAsync(Auth(MqttReasonCode.ContinueAuthentication, ClientProof("wrong", nonce)));
@@ -277,7 +277,7 @@ public sealed class ChallengeAuthTests(ChallengeAuthBroker fixture) : IClassFixt
     [Fact]
     public async Task RawUnknownUserGetsConnAck0x86WithoutChallenge()
     {
-        await using var client = await RawPacketClient.ConnectAsync(Port);
+        await using var client = await RawClient.ConnectAsync(Port, Starling.Mqtt.MqttProtocolVersion.V500);
         await client.SendAsync(Connect(Method, "mallory"));
         var connack = await client.ReceiveAsync<ConnAckPacket>();
         Assert.Equal(MqttReasonCode.BadUserNameOrPassword, connack.ReasonCode);
@@ -287,7 +287,7 @@ public sealed class ChallengeAuthTests(ChallengeAuthBroker fixture) : IClassFixt
     [Fact]
     public async Task RawUnknownMethodGetsConnAck0x8C()
     {
-        await using var client = await RawPacketClient.ConnectAsync(Port);
+        await using var client = await RawClient.ConnectAsync(Port, Starling.Mqtt.MqttProtocolVersion.V500);
         await client.SendAsync(Connect("SCRAM-SHA-256", "alice"));
         var connack = await client.ReceiveAsync<ConnAckPacket>();
         Assert.Equal(MqttReasonCode.BadAuthenticationMethod, connack.ReasonCode);

@@ -7,27 +7,8 @@ public static class Mosquitto
 {
     public static async Task<(int ExitCode, string Output, string Error)> RunAsync(string tool, IEnumerable<string> arguments, TimeSpan timeout)
     {
-        var info = new ProcessStartInfo(tool) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in arguments)
-        {
-            info.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(info)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        using var cts = new CancellationTokenSource(timeout);
-        try
-        {
-            await process.WaitForExitAsync(cts.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync();
-        }
-
-        return (process.ExitCode, await output, await error);
+        var result = await Starling.TestSupport.ProcessRunner.RunAsync(tool, arguments, timeout);
+        return (result.ExitCode, result.Output, result.Error);
     }
 
     /// <summary>Starts mosquitto_sub and returns the running process (read its output after it exits).</summary>

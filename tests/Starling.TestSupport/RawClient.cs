@@ -3,7 +3,7 @@ using System.Net.Sockets;
 using Starling.Mqtt;
 using Starling.Mqtt.Packets;
 
-namespace Starling.Interop.Tests.Infrastructure;
+namespace Starling.TestSupport;
 
 /// <summary>
 /// A bare socket speaking through the packet library, for what real clients will not do on purpose:
@@ -15,6 +15,9 @@ public sealed class RawClient : IAsyncDisposable
     private readonly MqttProtocolVersion _version;
     private byte[] _buffer = new byte[64 * 1024];
     private int _filled;
+
+    /// <summary>How long <see cref="ReceiveAsync()"/> waits.</summary>
+    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(10);
 
     private RawClient(Socket socket, MqttProtocolVersion version)
     {
@@ -34,8 +37,8 @@ public sealed class RawClient : IAsyncDisposable
     {
         var client = await ConnectAsync(port, connect.ProtocolVersion);
         await client.SendAsync(connect);
-        var connack = await client.ReceiveAsync(TimeSpan.FromSeconds(5));
-        return (client, Assert.IsType<ConnAckPacket>(connack));
+        var connack = await client.ReceiveAsync(DefaultTimeout);
+        return (client, connack as ConnAckPacket ?? throw new InvalidOperationException($"Expected CONNACK, got {connack?.Type.ToString() ?? "the close"}."));
     }
 
     public async Task SendAsync(MqttPacket packet)
@@ -92,6 +95,20 @@ public sealed class RawClient : IAsyncDisposable
             _filled += received;
         }
     }
+
+    /// <summary>The next packet within <see cref="DefaultTimeout"/>, or null when the broker closed the connection.</summary>
+    public Task<MqttPacket?> ReceiveAsync() => ReceiveAsync(DefaultTimeout);
+
+    /// <summary>The next packet, which must be a <typeparamref name="T"/>.</summary>
+    public async Task<T> ReceiveAsync<T>()
+        where T : MqttPacket
+    {
+        var packet = await ReceiveAsync();
+        return packet as T ?? throw new InvalidOperationException($"Expected {typeof(T).Name}, got {packet?.Type.ToString() ?? "the close"}.");
+    }
+
+    /// <summary>True when the broker closes the connection before sending anything more (within <see cref="DefaultTimeout"/>).</summary>
+    public async Task<bool> ClosedAsync() => await ReceiveAsync() is null;
 
     /// <summary>Waits until the broker closes the connection; false if it is still open after <paramref name="timeout"/>.</summary>
     public async Task<bool> WaitForCloseAsync(TimeSpan timeout)
