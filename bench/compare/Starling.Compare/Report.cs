@@ -131,7 +131,8 @@ internal sealed class Report(
             md.AppendLine("### Slow subscriber");
             md.AppendLine();
             md.AppendLine("Fan-out 1→50 without and with one more subscriber that stops reading after its SUBACK (`starling bench fanout --stalled 1`): " +
-                "throughput of the 50 live subscribers, its ratio (target: 0.9× or more), and the broker's peak RSS. " +
+                "throughput of the 50 live subscribers, its ratio (target: 0.9× or more), the same ratio for deliveries per second of broker CPU " +
+                "(less at the mercy of other work on the machine), and the broker's peak RSS. " +
                 "The stalled run keeps every broker's own per-client limits (Starling: 4 MiB send buffer per connection, beyond which QoS 0 is dropped; " +
                 "mosquitto: `max_queued_messages` 1000; MQTTnet: 1,000 pending messages per client; NATS and aedes: their defaults, which the harness does not change anyway).");
             md.AppendLine();
@@ -253,18 +254,21 @@ internal sealed class Report(
     private double? BaselineThroughput(string scenario, string broker) =>
         Med(results.Where(r => r.Scenario == scenario && r.Broker == broker && r.Throughput is not null), r => r.Throughput);
 
+    /// <summary>Deliveries per second of broker CPU: steadier than throughput when other work takes the cores.</summary>
+    private static double? PerCpu(Result r) => r.Throughput is double t && r.BrokerCpu is double cpu && cpu > 0 ? t / (cpu / 100) : null;
+
     /// <summary>Per broker: fan-out with and without the stalled subscriber, their ratio, and both peak RSS figures.</summary>
     private void SlowSubscriberTable(StringBuilder md, Scenario stalled)
     {
-        md.AppendLine("| broker | fan-out | + 1 stalled | ratio | peak RSS, fan-out | peak RSS, + 1 stalled | stalled client |");
-        md.AppendLine("| --- | --- | --- | --- | --- | --- | --- |");
+        md.AppendLine("| broker | fan-out | + 1 stalled | ratio | ratio per broker CPU-second | peak RSS, fan-out | peak RSS, + 1 stalled | stalled client |");
+        md.AppendLine("| --- | --- | --- | --- | --- | --- | --- | --- |");
         foreach (var b in brokers)
         {
             var with = Of(stalled, b.Id).Where(r => r.Throughput is not null).ToList();
             var without = results.Where(r => r.Scenario == stalled.BaselineId && r.Broker == b.Id && r.Throughput is not null).ToList();
             var kept = with.Count == 0 ? "?" : with.Any(r => r.StalledDisconnected > 0) ? "disconnected by the broker" : "still connected at the end";
             md.AppendLine(C, $"| {b.Name} | {Rate(Med(without, r => r.Throughput))} | {Rate(Med(with, r => r.Throughput))} | " +
-                $"{Ratio(Med(with, r => r.Throughput), Med(without, r => r.Throughput))} | {Bytes(Med(without, r => r.PeakRssBytes))} | {Bytes(Med(with, r => r.PeakRssBytes))} | {kept} |");
+                $"{Ratio(Med(with, r => r.Throughput), Med(without, r => r.Throughput))} | {Ratio(Med(with, PerCpu), Med(without, PerCpu))} | {Bytes(Med(without, r => r.PeakRssBytes))} | {Bytes(Med(with, r => r.PeakRssBytes))} | {kept} |");
         }
     }
 
