@@ -33,6 +33,35 @@ public sealed class BenchTests(BrokerFixture broker) : IClassFixture<BrokerFixtu
     }
 
     [Fact]
+    public async Task Fanout_with_a_stalled_subscriber_delivers_everything_to_the_others()
+    {
+        // 64 KB payloads fill the stalled client's socket and then the broker's send buffer for it within the run,
+        // so the broker must drop for it rather than hold up the live subscribers or the publisher.
+        var result = await Cli.RunAsync(["bench", "fanout", "-h", broker.Host, "-p", broker.Port.ToString(), "-c", "3", "--stalled", "1", "-q", "0",
+            "--size", "65536", "--duration", "2", "--warmup", "0.2", "--rate", "200", "--json", "--quiet", "-t", $"b{Guid.NewGuid():N}"]);
+        Assert.True(result.ExitCode == 0, result.Error);
+        using var json = JsonDocument.Parse(result.Output);
+        var root = json.RootElement;
+        var sent = root.GetProperty("sent").GetInt64();
+        Assert.True(sent > 300, result.Output);
+        Assert.Equal(3, root.GetProperty("subscribers").GetInt32());
+        Assert.Equal(1, root.GetProperty("stalled").GetInt32());
+        Assert.Equal(sent * 3, root.GetProperty("received").GetInt64());
+        Assert.Equal(0, root.GetProperty("lost").GetInt64());
+        Assert.Equal(0, root.GetProperty("errors").GetInt64());
+        // Well under the broker's 30 s SendTimeoutSeconds: the stalled client is still connected.
+        Assert.Equal(0, root.GetProperty("stalledDisconnected").GetInt32());
+    }
+
+    [Fact]
+    public async Task Stalled_needs_subscribers()
+    {
+        var result = await Cli.RunAsync(["bench", "pub", "-h", broker.Host, "-p", broker.Port.ToString(), "--stalled", "1", "--duration", "0.2"]);
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("--stalled", result.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Conn_opens_every_connection()
     {
         var result = await Cli.RunAsync(["bench", "conn", "-h", broker.Host, "-p", broker.Port.ToString(), "-c", "50", "--rate", "500", "--duration", "0.2", "--json", "--quiet"]);

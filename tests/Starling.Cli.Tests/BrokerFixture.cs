@@ -6,9 +6,12 @@ using Starling.Hosting;
 namespace Starling.Cli.Tests;
 
 /// <summary>A real broker in this process on a free port of 127.0.0.1 (a minimal copy of the interop tests' fixture).</summary>
-public sealed class BrokerFixture : IAsyncLifetime
+public class BrokerFixture : IAsyncLifetime
 {
     private IHost? _host;
+
+    /// <summary>Configuration on top of the defaults, as command-line arguments.</summary>
+    protected virtual string[] Settings => [];
 
     public int Port { get; private set; }
 
@@ -16,7 +19,7 @@ public sealed class BrokerFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        string[] args = ["--port", "0", "--bind", IPAddress.Loopback.ToString(), "--Logging:LogLevel:Default=Warning"];
+        string[] args = ["--port", "0", "--bind", IPAddress.Loopback.ToString(), "--Logging:LogLevel:Default=Warning", .. Settings];
         var builder = StarlingHost.CreateBuilder(args);
         builder.Services.AddStarling(builder.Configuration);
         _host = builder.Build();
@@ -32,4 +35,10 @@ public sealed class BrokerFixture : IAsyncLifetime
             _host.Dispose();
         }
     }
+}
+
+/// <summary>A broker that gives up on an unwritable socket after 1 s instead of 30 s (SendTimeoutSeconds).</summary>
+public sealed class ShortSendTimeoutBrokerFixture : BrokerFixture
+{
+    protected override string[] Settings => ["--Starling:SendTimeoutSeconds=1"];
 }

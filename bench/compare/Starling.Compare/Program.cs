@@ -99,7 +99,7 @@ async Task<Result> RunCellAsync(BrokerDefinition broker, Scenario scenario, int 
     Process process;
     try
     {
-        process = Process.Start(broker.CreateStartInfo(new BrokerContext(port, directory, paths)))!;
+        process = Process.Start(broker.CreateStartInfo(new BrokerContext(port, directory, paths, scenario.DefaultLimits)))!;
         children[process.Id] = process;
     }
     catch (System.ComponentModel.Win32Exception e)
@@ -225,6 +225,7 @@ async Task RunBenchAsync(Process broker, int port, Scenario scenario, Result res
         result.Lost = (long?)Number(root, "lost");
         result.Duplicated = (long?)Number(root, "duplicated");
         result.OutOfOrder = (long?)Number(root, "outOfOrder");
+        result.StalledDisconnected = (int?)Number(root, "stalledDisconnected");
         if (root.TryGetProperty("latencyUs", out var latency))
         {
             result.P50Us = Number(latency, "p50");

@@ -104,6 +104,9 @@ internal sealed class Report(
             "at that window (queueing included, not unloaded latency); timestamps are taken with a monotonic clock in the load generator's own process.");
         md.AppendLine("- Scenarios: p2p = 10 publishers each to its own subscriber on its own topic; fan-in = 10 publishers to 1 subscriber; " +
             "fan-out = 1 publisher to 50 subscribers of one topic. MQTT 3.1.1 (`starling bench` default), QoS 0 and 1, payloads of 64 B and 4 KB (4096 B).");
+        md.AppendLine("- Slow subscriber: the fan-out 1→50 at QoS 0, 64 B, plus one subscriber (`--stalled 1`) that connects and subscribes like the others, " +
+            "then never reads its socket (4 KB receive buffer); it is left out of every figure and of the publisher's window. " +
+            "Every broker runs that scenario with its own default per-client queue limits (not the raised ones below), so its peak RSS shows whether they bound memory.");
         md.AppendLine($"- Idle connections: {options.IdleConnections:N0} MQTT 3.1.1 connections, each CONNECT (clean session, keep-alive 0, own client id) " +
             $"then one SUBSCRIBE (QoS 0, own topic), opened by the harness itself over raw sockets, {options.ConnectParallelism} at a time. " +
             "100 connections are opened and closed first to warm the broker up. **RSS per connection** = (VmRSS 2 s after the last SUBACK − VmRSS before), " +
@@ -122,6 +125,20 @@ internal sealed class Report(
         md.AppendLine();
         Table(md, "scenario", brokers.Select(b => b.Name), s => brokers.Select(b => Cell(s, b.Id)));
         md.AppendLine();
+
+        if (scenarios.FirstOrDefault(s => s.Stalled > 0) is { } slow)
+        {
+            md.AppendLine("### Slow subscriber");
+            md.AppendLine();
+            md.AppendLine("Fan-out 1→50 without and with one more subscriber that stops reading after its SUBACK (`starling bench fanout --stalled 1`): " +
+                "throughput of the 50 live subscribers, its ratio (target: 0.9× or more), the same ratio for deliveries per second of broker CPU " +
+                "(less at the mercy of other work on the machine), and the broker's peak RSS. " +
+                "The stalled run keeps every broker's own per-client limits (Starling: 4 MiB send buffer per connection, beyond which QoS 0 is dropped; " +
+                "mosquitto: `max_queued_messages` 1000; MQTTnet: 1,000 pending messages per client; NATS and aedes: their defaults, which the harness does not change anyway).");
+            md.AppendLine();
+            SlowSubscriberTable(md, slow);
+            md.AppendLine();
+        }
 
         if (starling is not null && peers.Count > 0)
         {
@@ -223,7 +240,36 @@ internal sealed class Report(
             return $"{Bytes(Med(ok, r => r.RssPerConnectionBytes))}/conn · {F(Med(ok, r => r.ConnectSeconds), "F2")} s · {peak}{failed}{mark}";
         }
 
+        if (s.BaselineId is { } baseline)
+        {
+            // The live subscribers' throughput and its ratio to the same broker's run without the stalled one.
+            var throughput = Med(ok, r => r.Throughput);
+            var dropped = ok.Any(r => r.StalledDisconnected > 0) ? " · stalled one disconnected" : "";
+            return $"{Rate(throughput)} ({Ratio(throughput, BaselineThroughput(baseline, broker))} of fan-out) · {Micros(Med(ok, r => r.P99Us))} · {peak}{dropped}{mark}";
+        }
+
         return $"{Rate(Med(ok, r => r.Throughput))} · {Micros(Med(ok, r => r.P99Us))} · {peak}{mark}";
+    }
+
+    private double? BaselineThroughput(string scenario, string broker) =>
+        Med(results.Where(r => r.Scenario == scenario && r.Broker == broker && r.Throughput is not null), r => r.Throughput);
+
+    /// <summary>Deliveries per second of broker CPU: steadier than throughput when other work takes the cores.</summary>
+    private static double? PerCpu(Result r) => r.Throughput is double t && r.BrokerCpu is double cpu && cpu > 0 ? t / (cpu / 100) : null;
+
+    /// <summary>Per broker: fan-out with and without the stalled subscriber, their ratio, and both peak RSS figures.</summary>
+    private void SlowSubscriberTable(StringBuilder md, Scenario stalled)
+    {
+        md.AppendLine("| broker | fan-out | + 1 stalled | ratio | ratio per broker CPU-second | peak RSS, fan-out | peak RSS, + 1 stalled | stalled client |");
+        md.AppendLine("| --- | --- | --- | --- | --- | --- | --- | --- |");
+        foreach (var b in brokers)
+        {
+            var with = Of(stalled, b.Id).Where(r => r.Throughput is not null).ToList();
+            var without = results.Where(r => r.Scenario == stalled.BaselineId && r.Broker == b.Id && r.Throughput is not null).ToList();
+            var kept = with.Count == 0 ? "?" : with.Any(r => r.StalledDisconnected > 0) ? "disconnected by the broker" : "still connected at the end";
+            md.AppendLine(C, $"| {b.Name} | {Rate(Med(without, r => r.Throughput))} | {Rate(Med(with, r => r.Throughput))} | " +
+                $"{Ratio(Med(with, r => r.Throughput), Med(without, r => r.Throughput))} | {Ratio(Med(with, PerCpu), Med(without, PerCpu))} | {Bytes(Med(without, r => r.PeakRssBytes))} | {Bytes(Med(with, r => r.PeakRssBytes))} | {kept} |");
+        }
     }
 
     private string RatioCell(Scenario s, string peer)

@@ -32,6 +32,9 @@ internal sealed class Result
 
     public long? OutOfOrder { get; set; }
 
+    /// <summary>Stalled subscribers (`--stalled`) the broker had disconnected by the end of the run.</summary>
+    public int? StalledDisconnected { get; set; }
+
     /// <summary>The generator's own "errors" field, as it printed it.</summary>
     public string? GeneratorErrors { get; set; }
 

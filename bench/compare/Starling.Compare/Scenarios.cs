@@ -7,6 +7,18 @@ internal sealed record Scenario(string Id, string Title, string Kind, int Qos, i
 {
     public bool IsIdle => Kind == "idle";
 
+    /// <summary>Subscribers that stop reading (`starling bench --stalled`), on top of <see cref="Subscribers"/>.</summary>
+    public int Stalled { get; init; }
+
+    /// <summary>The same scenario without the stalled subscribers, whose throughput this one is divided by.</summary>
+    public string? BaselineId { get; init; }
+
+    /// <summary>
+    /// Start every broker with its own per-client queue limits instead of the raised ones: a stalled client
+    /// with unlimited queues only shows how fast a broker can fill its memory.
+    /// </summary>
+    public bool DefaultLimits => Stalled > 0;
+
     /// <summary>The arguments after `starling bench`, without host, port and durations.</summary>
     public IEnumerable<string> BenchArguments()
     {
@@ -16,6 +28,12 @@ internal sealed record Scenario(string Id, string Title, string Kind, int Qos, i
         foreach (var a in new[] { "--clients", I(clients), "-q", I(Qos), "--size", I(Size), "--inflight", I(Inflight), "--quiet" })
         {
             yield return a;
+        }
+
+        if (Stalled > 0)
+        {
+            yield return "--stalled";
+            yield return I(Stalled);
         }
     }
 
@@ -52,6 +70,15 @@ internal static class Scenarios
         foreach (var size in new[] { 64, 4096 })
         {
             list.Add(new($"fanout-q0-{size}", $"fan-out 1→50, QoS 0, {SizeText(size)}", "fanout", 0, size, 1, 50, 100));
+            if (size == 64)
+            {
+                // Next to the row it is compared with: the same fan-out plus one subscriber that never reads.
+                list.Add(new("slowsub-q0-64", "fan-out 1→50 + 1 stalled subscriber, QoS 0, 64 B", "fanout", 0, size, 1, 50, 100)
+                {
+                    Stalled = 1,
+                    BaselineId = "fanout-q0-64",
+                });
+            }
         }
 
         list.Add(new("idle", $"{idleConnections:N0} idle connections (connect + SUBSCRIBE)", "idle", 0, 0, idleConnections, 0, 0));

@@ -17,6 +17,12 @@ internal sealed record BenchResult
 
     public int Subscribers { get; init; }
 
+    /// <summary>Subscribers that stopped reading (<c>--stalled</c>); not in <see cref="Subscribers"/> nor any count.</summary>
+    public int Stalled { get; init; }
+
+    /// <summary>How many of the stalled subscribers the broker had disconnected by the end of the run.</summary>
+    public int StalledDisconnected { get; init; }
+
     public double DurationSeconds { get; init; }
 
     public long Sent { get; init; }
@@ -50,6 +56,12 @@ internal sealed record BenchResult
             json.WriteNumber("size", Size);
             json.WriteNumber("publishers", Publishers);
             json.WriteNumber("subscribers", Subscribers);
+            if (Stalled > 0)
+            {
+                json.WriteNumber("stalled", Stalled);
+                json.WriteNumber("stalledDisconnected", StalledDisconnected);
+            }
+
             json.WriteNumber("durationSeconds", DurationSeconds);
             json.WriteNumber("sent", Sent);
             json.WriteNumber("received", Received);
@@ -75,6 +87,11 @@ internal sealed record BenchResult
         var c = CultureInfo.InvariantCulture;
         var text = new StringBuilder();
         text.AppendLine(c, $"scenario     {Scenario}, QoS {QoS}, {Size} B payload, {Publishers} publisher(s), {Subscribers} subscriber(s), {DurationSeconds:0.###} s measured");
+        if (Stalled > 0)
+        {
+            text.AppendLine(c, $"stalled      {Stalled} subscriber(s) that stopped reading, not counted; {StalledDisconnected} disconnected by the broker by the end");
+        }
+
         text.AppendLine(c, $"sent         {Sent:N0}  ({SentThroughput:N0} msg/s on average, warm-up included)");
         text.AppendLine(c, $"received     {Received:N0}  lost {Lost:N0}  duplicated {Duplicated:N0}  out of order {OutOfOrder:N0}");
         text.AppendLine(c, $"throughput   {Throughput:N0} msg/s received");

@@ -10,6 +10,7 @@ internal sealed class BenchRunner(BenchSettings settings, CliConsole console)
 {
     private readonly List<BenchPublisher> _publishers = [];
     private readonly List<BenchSubscriber> _subscribers = [];
+    private readonly List<StalledSubscriber> _stalled = [];
     private readonly List<Task> _readLoops = [];
     private CancellationToken _stopping;
     private long _connectionErrors;
@@ -42,21 +43,22 @@ internal sealed class BenchRunner(BenchSettings settings, CliConsole console)
             await ForEachAsync(subscriberCount, async i =>
             {
                 var filter = scenario == BenchScenario.P2p ? BenchSettings.Expand(settings.SubscriptionTemplate, i) : settings.SubscriptionTemplate;
-                var connection = await RawConnection.ConnectAsync(settings, $"{settings.ClientIdPrefix}-{runId}-s{i}", cancellationToken).ConfigureAwait(false);
-                await connection.SendPacketAsync(
-                    new SubscribePacket { PacketId = 1, Subscriptions = [new MqttSubscription { TopicFilter = filter, QoS = settings.QoS }] },
-                    cancellationToken).ConfigureAwait(false);
-                var answer = await connection.ReadPacketAsync(cancellationToken).ConfigureAwait(false);
-                if (answer is not SubAckPacket subAck || subAck.ReasonCodes.Count != 1 || subAck.ReasonCodes[0].IsFailure())
-                {
-                    await connection.DisposeAsync().ConfigureAwait(false);
-                    throw new CliException(ExitCodes.Refused, $"the broker refused the subscription to '{filter}': {(answer as SubAckPacket)?.ReasonCodes.FirstOrDefault().ToString() ?? answer.Type.ToString()}.");
-                }
-
+                var connection = await SubscribeAsync($"{settings.ClientIdPrefix}-{runId}-s{i}", filter, null, cancellationToken).ConfigureAwait(false);
                 var subscriber = new BenchSubscriber(i, filter, connection, clock, publisherCount);
                 lock (_subscribers)
                 {
                     _subscribers.Add(subscriber);
+                }
+            }).ConfigureAwait(false);
+
+            // Stalled subscribers share subscriber 0's filter; after the SUBACK nothing reads their sockets.
+            await ForEachAsync(settings.Stalled, async i =>
+            {
+                var filter = BenchSettings.Expand(settings.SubscriptionTemplate, 0);
+                var connection = await SubscribeAsync($"{settings.ClientIdPrefix}-{runId}-x{i}", filter, StalledSubscriber.ReceiveBufferSize, cancellationToken).ConfigureAwait(false);
+                lock (_stalled)
+                {
+                    _stalled.Add(new StalledSubscriber(i, connection));
                 }
             }).ConfigureAwait(false);
 
@@ -111,14 +113,41 @@ internal sealed class BenchRunner(BenchSettings settings, CliConsole console)
             await DrainAsync(cancellationToken).ConfigureAwait(false);
             await publishing.CancelAsync().ConfigureAwait(false);
             await progress.ConfigureAwait(false);
-            return Summarise(clock);
+            var result = Summarise(clock);
+            if (_stalled.Count == 0)
+            {
+                return result;
+            }
+
+            // After the summary, so reading the stalled clients' backlog costs the measured subscribers nothing.
+            var ended = await Task.WhenAll(_stalled.Select(s => s.ProbeAsync(TimeSpan.FromSeconds(10)))).ConfigureAwait(false);
+            return result with { StalledDisconnected = ended.Count(e => e) };
         }
         finally
         {
             await stopping.CancelAsync().ConfigureAwait(false);
-            await Task.WhenAll(_subscribers.Select(s => s.Connection.DisconnectAsync()).Concat(_publishers.Select(p => p.Connection.DisconnectAsync()))).ConfigureAwait(false);
+            await Task.WhenAll(_subscribers.Select(s => s.Connection.DisconnectAsync())
+                .Concat(_publishers.Select(p => p.Connection.DisconnectAsync()))
+                .Concat(_stalled.Select(s => s.Connection.DisconnectAsync()))).ConfigureAwait(false);
             await Task.WhenAll(_readLoops).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>Connects, subscribes to <paramref name="filter"/> and checks the SUBACK.</summary>
+    private async Task<RawConnection> SubscribeAsync(string clientId, string filter, int? receiveBufferSize, CancellationToken cancellationToken)
+    {
+        var connection = await RawConnection.ConnectAsync(settings, clientId, cancellationToken, receiveBufferSize).ConfigureAwait(false);
+        await connection.SendPacketAsync(
+            new SubscribePacket { PacketId = 1, Subscriptions = [new MqttSubscription { TopicFilter = filter, QoS = settings.QoS }] },
+            cancellationToken).ConfigureAwait(false);
+        var answer = await connection.ReadPacketAsync(cancellationToken).ConfigureAwait(false);
+        if (answer is not SubAckPacket subAck || subAck.ReasonCodes.Count != 1 || subAck.ReasonCodes[0].IsFailure())
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw new CliException(ExitCodes.Refused, $"the broker refused the subscription to '{filter}': {(answer as SubAckPacket)?.ReasonCodes.FirstOrDefault().ToString() ?? answer.Type.ToString()}.");
+        }
+
+        return connection;
     }
 
     private async Task PublishAsync(BenchPublisher publisher, BenchClock clock, CancellationToken cancellationToken)
@@ -276,6 +305,7 @@ internal sealed class BenchRunner(BenchSettings settings, CliConsole console)
             Size = settings.Size,
             Publishers = _publishers.Count,
             Subscribers = _subscribers.Count,
+            Stalled = _stalled.Count,
             DurationSeconds = seconds,
             Sent = _publishers.Sum(p => p.Sent),
             Received = received,

@@ -42,6 +42,9 @@ internal sealed record BenchSettings
 
     public int Connections { get; init; }
 
+    /// <summary>Extra subscribers that stop reading after their SUBACK; outside every count and the publishers' window.</summary>
+    public int Stalled { get; init; }
+
     public MqttQualityOfService QoS { get; init; }
 
     public int Size { get; init; } = 64;

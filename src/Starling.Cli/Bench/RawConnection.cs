@@ -42,9 +42,15 @@ internal sealed class RawConnection : IAsyncDisposable
     /// <summary>The broker's Receive Maximum (5.0), or 65535.</summary>
     public int ReceiveMaximum => ConnAck?.Properties?.ReceiveMaximum ?? ushort.MaxValue;
 
-    public static async Task<RawConnection> ConnectAsync(BenchSettings settings, string clientId, CancellationToken cancellationToken)
+    /// <summary>Connects and completes the MQTT handshake; <paramref name="receiveBufferSize"/> (SO_RCVBUF, set before connecting) is for stalled subscribers.</summary>
+    public static async Task<RawConnection> ConnectAsync(BenchSettings settings, string clientId, CancellationToken cancellationToken, int? receiveBufferSize = null)
     {
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        if (receiveBufferSize is { } size)
+        {
+            socket.ReceiveBufferSize = size;
+        }
+
         var connection = new RawConnection(socket, settings.Version);
         try
         {

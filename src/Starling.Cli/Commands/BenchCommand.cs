@@ -24,6 +24,13 @@ internal static class BenchCommand
         var clients = new Option<int>("--clients", "-c") { HelpName = "N", Description = "p2p: pairs; fanin/pub: publishers; fanout/sub: subscribers; conn: connections.", DefaultValueFactory = _ => 10 }.InRange(1, 1_000_000);
         var publishers = new Option<int?>("--publishers") { HelpName = "N", Description = "Publishers (overrides --clients for p2p, fanin and pub)." }.InRange(1, 100_000);
         var subscribers = new Option<int?>("--subscribers") { HelpName = "N", Description = "Subscribers (overrides --clients for p2p, fanout and sub)." }.InRange(1, 100_000);
+        var stalled = new Option<int>("--stalled")
+        {
+            HelpName = "N",
+            Description = "Also connect N subscribers on the same filter (subscriber 0's) that stop reading after their SUBACK, with a 4 KB receive buffer: "
+                + "a broker's slow-consumer handling. They are left out of every figure and of the publishers' window; the summary says how many the broker disconnected.",
+            DefaultValueFactory = _ => 0,
+        }.InRange(0, 100_000);
         var size = new Option<int>("--size", "-s") { HelpName = "BYTES", Description = $"Payload size; at least {BenchSettings.PayloadHeaderSize} (publisher index, sequence, timestamp).", DefaultValueFactory = _ => 64 }.InRange(BenchSettings.PayloadHeaderSize, 256 * 1024 * 1024);
         var rate = new Option<double>("--rate", "-r") { HelpName = "N", Description = "Messages per second per publisher, 0 = as fast as the window allows (conn: connections per second, 0 = 256 at a time).", DefaultValueFactory = _ => 0 }.InRange(0, 10_000_000);
         var inflight = new Option<int?>("--inflight", "-w") { HelpName = "W", Description = "Window per publisher: unacknowledged (QoS 1, 2) or not yet received (QoS 0) messages. Default 1000 / publishers (fanout: 1000 / subscribers), so about 1000 messages are outstanding in all." }.InRange(1, 65_000);
@@ -35,7 +42,7 @@ internal static class BenchCommand
 
         var command = new Command("bench", "Measure a broker: throughput, loss, ordering and end-to-end latency, or connection rate.");
         command.Arguments.Add(scenario);
-        foreach (var option in new Option[] { host, port, version, qos, clients, publishers, subscribers, size, rate, inflight, duration, warmup, topic, json, quiet })
+        foreach (var option in new Option[] { host, port, version, qos, clients, publishers, subscribers, stalled, size, rate, inflight, duration, warmup, topic, json, quiet })
         {
             command.Options.Add(option);
         }
@@ -55,6 +62,11 @@ internal static class BenchCommand
                 subs = pubs;
             }
 
+            if (parse.GetValue(stalled) > 0 && kind is BenchScenario.Pub or BenchScenario.Conn)
+            {
+                throw new CliException(ExitCodes.BadArguments, "--stalled needs subscribers: p2p, fanin, fanout or sub.");
+            }
+
             var template = parse.GetValue(topic);
             var (publishTopic, subscribeFilter) = kind switch
             {
@@ -72,6 +84,7 @@ internal static class BenchCommand
                 Publishers = pubs,
                 Subscribers = subs,
                 Connections = n,
+                Stalled = parse.GetValue(stalled),
                 QoS = parse.GetValue(qos) ?? MqttQualityOfService.AtMostOnce,
                 Size = parse.GetValue(size),
                 Rate = parse.GetValue(rate),
