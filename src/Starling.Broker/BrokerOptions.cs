@@ -118,7 +118,7 @@ public sealed class BrokerOptions
     /// <summary>PUBLISH payload bytes one client may send per second, enforced by pausing reads. 0 = no limit. Default 0.</summary>
     public long MaximumPublishBytesRate { get; set; }
 
-    /// <summary>Seconds a client's socket may stay unwritable (a send not completing) before the client is disconnected. Default 30.</summary>
+    /// <summary>Seconds a client's socket may take no bytes (no progress on a send) before the client is disconnected. Default 30.</summary>
     public int SendTimeoutSeconds { get; set; } = 30;
 
     /// <summary>Whether clients may connect without a user name. When false, a CONNECT without one is refused (CONNACK 0x05 / 0x87) unless a hook authenticates it. Default true.</summary>

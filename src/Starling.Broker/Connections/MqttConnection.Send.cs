@@ -13,7 +13,10 @@ namespace Starling.Broker.Connections;
 public sealed partial class MqttConnection : IThreadPoolWorkItem
 {
     private readonly Lock _sendGate = new();
-    private readonly SendBuffer _send = new();
+    /// <summary>How much one send call hands the transport; the send timeout restarts after each.</summary>
+    private const int SendSliceBytes = 256 * 1024;
+
+    private readonly SendBuffer _send;
     private bool _flushing;
     private bool _closeAfterFlush;
     private int _sendingBytes;
@@ -21,6 +24,7 @@ public sealed partial class MqttConnection : IThreadPoolWorkItem
     private long _sendingSince;
     private OutboundTopicAliases? _outboundAliases;
     private List<ArraySegment<byte>>? _sendSegments;
+    private List<ArraySegment<byte>>? _sendSlice;
 
     /// <summary>How many QoS 1 and 2 messages may be in flight to this client.</summary>
     internal int SendWindow => Math.Min(_sendWindow, _broker.Options.MaximumInflightMessages);
@@ -207,6 +211,7 @@ public sealed partial class MqttConnection : IThreadPoolWorkItem
                 {
                     Volatile.Write(ref _sendingSince, 0);
                     _sendSegments?.Clear(); // let the shared payloads go
+                    _sendSlice?.Clear();
                     lock (_sendGate)
                     {
                         _send.Release(batch);
@@ -231,17 +236,44 @@ public sealed partial class MqttConnection : IThreadPoolWorkItem
         _transport.Close();
     }
 
-    private ValueTask SendBatchAsync(in SendBatch batch)
+    /// <summary>
+    /// Sends a batch in slices of at most <see cref="SendSliceBytes"/>, restarting the send-timeout clock after each:
+    /// <see cref="BrokerOptions.SendTimeoutSeconds"/> measures how long the socket takes nothing, so a client that
+    /// reads slowly but steadily is not taken for one that stopped reading.
+    /// </summary>
+    private async ValueTask SendBatchAsync(SendBatch batch)
     {
         if (batch.Shared is null)
         {
-            return _transport.SendAsync(batch.Buffer.AsMemory(0, batch.Written), CancellationToken.None);
+            var memory = batch.Buffer.AsMemory(0, batch.Written);
+            while (!memory.IsEmpty)
+            {
+                var part = memory[..Math.Min(memory.Length, SendSliceBytes)];
+                await _transport.SendAsync(part, CancellationToken.None).ConfigureAwait(false);
+                memory = memory[part.Length..];
+                Volatile.Write(ref _sendingSince, Environment.TickCount64);
+            }
+
+            return;
         }
 
-        // Shared payloads: one vectored send of our bytes and theirs, in order. The list is kept for the next one.
+        // Shared payloads: vectored sends of our bytes and theirs, in order, a slice's worth of segments at a time.
         var segments = _sendSegments ??= [];
         batch.FillSegments(segments);
-        return _transport.SendAsync(segments, CancellationToken.None);
+        var slice = _sendSlice ??= [];
+        int sliceBytes = 0;
+        for (int i = 0; i < segments.Count; i++)
+        {
+            slice.Add(segments[i]);
+            sliceBytes += segments[i].Count;
+            if (sliceBytes >= SendSliceBytes || i == segments.Count - 1)
+            {
+                await _transport.SendAsync(slice, CancellationToken.None).ConfigureAwait(false);
+                slice.Clear();
+                sliceBytes = 0;
+                Volatile.Write(ref _sendingSince, Environment.TickCount64);
+            }
+        }
     }
 
     private void ClearSendBuffer()

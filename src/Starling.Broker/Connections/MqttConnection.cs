@@ -37,6 +37,7 @@ public sealed partial class MqttConnection
     {
         _broker = broker;
         _transport = transport;
+        _send = new SendBuffer(broker.Options.MaximumSendBufferBytes);
     }
 
     /// <summary>The client, once its CONNECT was accepted.</summary>

@@ -18,11 +18,19 @@ internal sealed class SendBuffer : IBufferWriter<byte>
     public const int SharedPayloadThreshold = 1024;
 
     private const int MinimumSize = 4096;
+    private readonly int _growthLimit;
     private byte[]? _buffer;
     private int _written;
     private List<SharedPayload>? _shared;
     private List<SharedPayload>? _spare;
     private int _sharedBytes;
+
+    /// <summary>
+    /// Creates an empty buffer. Doubling stops at <paramref name="growthLimit"/> (the connection's
+    /// MaximumSendBufferBytes): beyond it the array grows only by what is needed, so a client that stopped reading
+    /// does not cost an array twice the limit (plus the smaller ones left in the pool).
+    /// </summary>
+    public SendBuffer(int growthLimit = int.MaxValue) => _growthLimit = growthLimit;
 
     /// <summary>Bytes waiting, copied and shared.</summary>
     public int Length => _written + _sharedBytes;
@@ -102,7 +110,8 @@ internal sealed class SendBuffer : IBufferWriter<byte>
             return;
         }
 
-        int size = Math.Max(MinimumSize, _buffer is null ? needed : Math.Max(needed, _buffer.Length * 2));
+        int doubled = _buffer is null ? 0 : (int)Math.Min((long)_buffer.Length * 2, _growthLimit);
+        int size = Math.Max(MinimumSize, Math.Max(needed, doubled));
         var larger = ArrayPool<byte>.Shared.Rent(size);
         if (_buffer is not null)
         {

@@ -195,6 +195,53 @@ public sealed class LimitTests
     }
 
     [Fact]
+    public async Task SendTimeout_SparesASubscriberThatReadsSlowlyButSteadily()
+    {
+        // 12 MiB wait for a subscriber that reads about 2 MB/s: beyond what the kernel's socket buffers hold (up to 4 MiB
+        // here), draining takes several seconds, past the 2 s timeout, but the socket takes bytes all along. The
+        // timeout counts from the last progress, so the client stays connected.
+        await using var broker = await BrokerFixture.StartAsync(null, "--Starling:SendTimeoutSeconds=2", "--Starling:MaximumSendBufferBytes=33554432");
+        var slow = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { ReceiveBufferSize = 65536 };
+        await slow.ConnectAsync(broker.Host, broker.Port);
+        var writer = new System.Buffers.ArrayBufferWriter<byte>();
+        MqttPacketWriter.Write(new ConnectPacket { ClientId = "slow", KeepAlive = 0 }, Starling.Mqtt.MqttProtocolVersion.V311, writer);
+        MqttPacketWriter.Write(new SubscribePacket { PacketId = 1, Subscriptions = [new MqttSubscription { TopicFilter = "bulk" }] }, Starling.Mqtt.MqttProtocolVersion.V311, writer);
+        await slow.SendAsync(writer.WrittenMemory);
+        while (broker.Broker.SubscriptionCount < 1)
+        {
+            await Task.Delay(10);
+        }
+
+        const int Messages = 192;
+        var payload = new byte[64 * 1024];
+        for (int i = 0; i < Messages; i++)
+        {
+            broker.Broker.Publish("bulk", payload);
+        }
+
+        long expected = 4 + 5 + (Messages * (1 + 3 + 2 + 4 + payload.Length)); // CONNACK, SUBACK, each QoS 0 PUBLISH: type, 3-byte length, topic "bulk", payload
+        long received = 0;
+        var buffer = new byte[32 * 1024];
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(40);
+        while (received < expected && DateTime.UtcNow < deadline)
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            int n = await slow.ReceiveAsync(buffer, SocketFlags.None, timeout.Token);
+            if (n == 0)
+            {
+                break;
+            }
+
+            received += n;
+            await Task.Delay(15); // about 2 MB/s at most
+        }
+
+        Assert.Equal(0, broker.Broker.Metrics.LimitHits(nameof(BrokerOptions.SendTimeoutSeconds)));
+        Assert.Equal(expected, received);
+        slow.Dispose();
+    }
+
+    [Fact]
     public async Task AllowAnonymousFalse_RefusesAClientWithoutUserName()
     {
         await using var broker = await BrokerFixture.StartAsync(null, "--Starling:AllowAnonymous=false");
