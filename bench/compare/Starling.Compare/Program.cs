@@ -257,8 +257,8 @@ async Task RunIdleAsync(Process broker, int port, Scenario scenario, Result resu
     // Warm the broker's connection path (JIT, pools, thread pool) so its one-off cost is not charged to the
     // 10,000. One round is not enough for .NET: tiered compilation first waits for a pause in new JIT work,
     // then counts calls to tier 0, then to the instrumented tier, and only then compiles tier 1; each step
-    // needs calls after a pause. Four rounds with pauses take a .NET broker through all of it (about 6 MiB
-    // of JIT memory that one round charged to the idle connections); the other brokers just get warmer.
+    // needs calls after a pause. Four rounds with pauses take a .NET broker through all of it (one round
+    // left ~11 MiB of JIT memory, ~1.1 KiB per connection, to the measurement); the others just get warmer.
     for (var round = 0; round < 4; round++)
     {
         using (var warm = new IdleConnector())
