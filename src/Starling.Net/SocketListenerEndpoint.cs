@@ -127,6 +127,7 @@ public abstract class SocketListenerEndpoint : IListenerEndpoint, IAsyncDisposab
     private async Task ServeAsync(Socket socket)
     {
         int open = Interlocked.Increment(ref _open);
+        bool handedOver = false;
         try
         {
             if (Limits.MaximumConnections > 0 && open > Limits.MaximumConnections)
@@ -148,7 +149,11 @@ public abstract class SocketListenerEndpoint : IListenerEndpoint, IAsyncDisposab
 
             var engine = Broker.Connect(transport);
             deadline?.Attach(engine);
-            await transport.RunAsync(engine).ConfigureAwait(false);
+
+            // Not awaited: the receive loop owns the connection from here and counts it out when it ends, so
+            // this method's state machine (and its closure) is not kept alive for as long as the client stays.
+            _ = transport.RunAsync(engine, static listener => ((SocketListenerEndpoint)listener!).ConnectionEnded(), this);
+            handedOver = true;
         }
         catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
         {
@@ -156,7 +161,12 @@ public abstract class SocketListenerEndpoint : IListenerEndpoint, IAsyncDisposab
         }
         finally
         {
-            Interlocked.Decrement(ref _open);
+            if (!handedOver)
+            {
+                ConnectionEnded();
+            }
         }
     }
+
+    private void ConnectionEnded() => Interlocked.Decrement(ref _open);
 }

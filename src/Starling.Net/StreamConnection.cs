@@ -35,8 +35,12 @@ internal abstract class StreamConnection : IConnectionTransport, IDisposable
 
     protected bool IsClosed => Volatile.Read(ref _closed) == 1;
 
-    /// <summary>Receives until the connection ends, then tells the engine.</summary>
-    public async Task RunAsync(MqttConnection engine)
+    /// <summary>Receives until the connection ends, then tells the engine, then runs <paramref name="ended"/>.</summary>
+    /// <remarks>
+    /// The caller hands the rest of the connection's life to this loop instead of awaiting it: an idle connection
+    /// then keeps one suspended state machine, not this one plus the caller's.
+    /// </remarks>
+    public async Task RunAsync(MqttConnection engine, Action<object?>? ended = null, object? state = null)
     {
         byte[]? buffer = null;
         int filled = 0;
@@ -91,7 +95,14 @@ internal abstract class StreamConnection : IConnectionTransport, IDisposable
             }
 
             Close();
-            await engine.TransportClosedAsync().ConfigureAwait(false);
+            try
+            {
+                await engine.TransportClosedAsync().ConfigureAwait(false);
+            }
+            finally
+            {
+                ended?.Invoke(state);
+            }
         }
     }
 

@@ -109,7 +109,7 @@ internal sealed class Report(
             "Every broker runs that scenario with its own default per-client queue limits (not the raised ones below), so its peak RSS shows whether they bound memory.");
         md.AppendLine($"- Idle connections: {options.IdleConnections:N0} MQTT 3.1.1 connections, each CONNECT (clean session, keep-alive 0, own client id) " +
             $"then one SUBSCRIBE (QoS 0, own topic), opened by the harness itself over raw sockets, {options.ConnectParallelism} at a time. " +
-            "100 connections are opened and closed first to warm the broker up. **RSS per connection** = (VmRSS 2 s after the last SUBACK − VmRSS before), " +
+            "To warm the broker up (JIT tiering included), 4 rounds of 250 connections are opened and closed, 1 s apart. **RSS per connection** = (VmRSS 2 s after the last SUBACK − VmRSS before), " +
             $"each the average of 3 readings 0.5 s apart, ÷ {options.IdleConnections:N0}; **time** = first CONNECT to last SUBACK.");
         md.AppendLine("- CPU (`/proc/PID/stat` utime + stime, and `/proc/stat` for the whole machine) is sampled every 250 ms; the CPU figures cover the last " +
             $"{options.Duration} s of the load generator's run (the measured window, approximately) and are in % of one core " +

@@ -37,8 +37,7 @@ public sealed partial class MqttConnection
                 lock (session.Gate)
                 {
                     // [MQTT-3.8.4-3] A subscription to the same filter replaces the previous one.
-                    isNew = !session.Subscriptions.TryGetValue(request.TopicFilter, out var replaced);
-                    session.Subscriptions[request.TopicFilter] = subscription;
+                    isNew = session.SetSubscriptionLocked(subscription);
                 }
 
                 _broker.Router.Subscribe(subscription);
@@ -176,7 +175,7 @@ public sealed partial class MqttConnection
             Subscription? removed;
             lock (session.Gate)
             {
-                session.Subscriptions.Remove(filter, out removed);
+                removed = session.RemoveSubscriptionLocked(filter);
             }
 
             if (removed is not null)

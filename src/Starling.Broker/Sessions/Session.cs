@@ -10,7 +10,7 @@ namespace Starling.Broker.Sessions;
 /// QoS 2 packet ids received but not yet released. Every member is guarded by <see cref="Gate"/>; queues
 /// and tables are created on first use so an idle session costs little.
 /// </summary>
-public sealed class Session
+public sealed partial class Session
 {
     private Queue<OutgoingMessage>? _pending;
     private List<InflightMessage>? _inflight;
@@ -83,56 +83,6 @@ public sealed class Session
 
     /// <summary>Set once the session has ended; deliveries racing with its end are ignored.</summary>
     internal bool Ended { get; set; }
-
-    internal Dictionary<string, Subscription> Subscriptions { get; } = new(StringComparer.Ordinal);
-
-    internal int SubscriptionCount
-    {
-        get
-        {
-            lock (Gate)
-            {
-                return Subscriptions.Count;
-            }
-        }
-    }
-
-    /// <summary>
-    /// Removes the subscriptions <paramref name="keep"/> refuses, as if the client had unsubscribed, and returns them
-    /// for the router to forget.
-    /// </summary>
-    internal List<Subscription>? RemoveSubscriptions(Func<SubscriptionGrant, bool> keep)
-    {
-        lock (Gate)
-        {
-            List<Subscription>? removed = null;
-            foreach (var (filter, subscription) in Subscriptions)
-            {
-                if (!keep(new SubscriptionGrant(ClientId, Username, filter)))
-                {
-                    (removed ??= []).Add(subscription);
-                }
-            }
-
-            if (removed is not null)
-            {
-                foreach (var subscription in removed)
-                {
-                    Subscriptions.Remove(subscription.Filter);
-                }
-            }
-
-            return removed;
-        }
-    }
-
-    internal bool HasSubscription(string filter)
-    {
-        lock (Gate)
-        {
-            return Subscriptions.ContainsKey(filter);
-        }
-    }
 
     /// <summary>
     /// Hands a message to this session: written now when connected and the window allows, else queued under
@@ -364,7 +314,7 @@ public sealed class Session
         _pendingBytes = 0;
         _inflight = null;
         _incomingQoS2 = null;
-        Subscriptions.Clear();
+        ClearSubscriptionsLocked();
     }
 
     private void PumpLocked()

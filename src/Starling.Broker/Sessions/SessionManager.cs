@@ -185,7 +185,7 @@ internal sealed class SessionManager
         lock (session.Gate)
         {
             session.Ended = true;
-            subscriptions = [.. session.Subscriptions.Values];
+            subscriptions = session.SubscriptionsLocked();
             pendingWill = session.PendingWill;
             session.PendingWill = null;
             session.ClearLocked();
