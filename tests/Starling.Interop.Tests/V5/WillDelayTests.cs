@@ -32,10 +32,10 @@ public sealed class WillDelayTests : BrokerTestBase
         var clock = Stopwatch.StartNew();
         raw.Drop();
         Assert.Null(watcher.Next(TimeSpan.FromSeconds(1)));
-        var will = watcher.Next(TimeSpan.FromSeconds(3));
+        var will = watcher.Next(TimeSpan.FromSeconds(5)); // generous: the suite runs on 2 shared cores
         Assert.NotNull(will);
         Assert.Equal("gone", MqttNet.Text(will));
-        Assert.InRange(clock.Elapsed.TotalSeconds, 1.9, 4.0);
+        Assert.InRange(clock.Elapsed.TotalSeconds, 1.9, 6.0); // never before the delay [MQTT-3.1.3-9]
     }
 
     [Fact]
