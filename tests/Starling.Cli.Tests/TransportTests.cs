@@ -160,9 +160,11 @@ public sealed class TransportTests(BrokerFixture broker) : IClassFixture<BrokerF
             request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], false));
         }
 
+        // An authority outlives what it signs: a leaf valid to "now + 1 day" taken a second after the authority's
+        // "now" would end after it, which CertificateRequest.Create refuses.
         var now = DateTimeOffset.UtcNow;
         using var certificate = issuer is null
-            ? request.CreateSelfSigned(now.AddDays(-1), now.AddDays(1))
+            ? request.CreateSelfSigned(now.AddDays(-1), now.AddDays(isAuthority ? 2 : 1))
             : request.Create(issuer, now.AddDays(-1), now.AddDays(1), [1, 2, 3, 4]).CopyWithPrivateKey(key);
         return X509CertificateLoader.LoadPkcs12(certificate.Export(X509ContentType.Pkcs12), null);
     }
