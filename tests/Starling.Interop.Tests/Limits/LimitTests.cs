@@ -160,12 +160,7 @@ public sealed class LimitTests
         await using var broker = await BrokerFixture.StartAsync(null, "--Starling:SendTimeoutSeconds=1", "--Starling:MaximumSendBufferBytes=65536");
 
         // A subscriber that never reads: a socket with a tiny receive buffer.
-        var stalled = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { ReceiveBufferSize = 4096 };
-        await stalled.ConnectAsync(broker.Host, broker.Port);
-        var writer = new System.Buffers.ArrayBufferWriter<byte>();
-        MqttPacketWriter.Write(new ConnectPacket { ClientId = "stalled", KeepAlive = 0 }, Starling.Mqtt.MqttProtocolVersion.V311, writer);
-        MqttPacketWriter.Write(new SubscribePacket { PacketId = 1, Subscriptions = [new MqttSubscription { TopicFilter = "flood" }] }, Starling.Mqtt.MqttProtocolVersion.V311, writer);
-        await stalled.SendAsync(writer.WrittenMemory);
+        var stalled = await SubscribeRawAsync(broker, "stalled", "flood", receiveBufferSize: 4096);
 
         await using var healthy = await MqttNet.ConnectAsync(broker, "healthy");
         await healthy.SubscribeAsync("flood", MqttQualityOfServiceLevel.AtMostOnce);
@@ -202,12 +197,7 @@ public sealed class LimitTests
         // counts from the last progress, so the client stays connected. (The broker sees progress each time the kernel
         // has room for more: about a third of its send buffer, some 1.3 MiB here, so about every 1.3 s.)
         await using var broker = await BrokerFixture.StartAsync(null, "--Starling:SendTimeoutSeconds=5", "--Starling:MaximumSendBufferBytes=33554432");
-        var slow = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { ReceiveBufferSize = 65536 };
-        await slow.ConnectAsync(broker.Host, broker.Port);
-        var writer = new System.Buffers.ArrayBufferWriter<byte>();
-        MqttPacketWriter.Write(new ConnectPacket { ClientId = "slow", KeepAlive = 0 }, Starling.Mqtt.MqttProtocolVersion.V311, writer);
-        MqttPacketWriter.Write(new SubscribePacket { PacketId = 1, Subscriptions = [new MqttSubscription { TopicFilter = "bulk" }] }, Starling.Mqtt.MqttProtocolVersion.V311, writer);
-        await slow.SendAsync(writer.WrittenMemory);
+        var slow = await SubscribeRawAsync(broker, "slow", "bulk", receiveBufferSize: 65536);
         while (broker.Broker.SubscriptionCount < 1)
         {
             await Task.Delay(10);
@@ -240,6 +230,18 @@ public sealed class LimitTests
         Assert.Equal(0, broker.Broker.Metrics.LimitHits(nameof(BrokerOptions.SendTimeoutSeconds)));
         Assert.Equal(expected, received);
         slow.Dispose();
+    }
+
+    /// <summary>A bare socket that sends CONNECT and SUBSCRIBE (3.1.1, QoS 0) and then reads only when the test does.</summary>
+    private static async Task<Socket> SubscribeRawAsync(BrokerFixture broker, string clientId, string filter, int receiveBufferSize)
+    {
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { ReceiveBufferSize = receiveBufferSize };
+        await socket.ConnectAsync(broker.Host, broker.Port);
+        var writer = new System.Buffers.ArrayBufferWriter<byte>();
+        MqttPacketWriter.Write(new ConnectPacket { ClientId = clientId, KeepAlive = 0 }, Starling.Mqtt.MqttProtocolVersion.V311, writer);
+        MqttPacketWriter.Write(new SubscribePacket { PacketId = 1, Subscriptions = [new MqttSubscription { TopicFilter = filter }] }, Starling.Mqtt.MqttProtocolVersion.V311, writer);
+        await socket.SendAsync(writer.WrittenMemory);
+        return socket;
     }
 
     [Fact]
