@@ -55,7 +55,7 @@ public sealed partial class StarlingHostedService : IHostedService
             {
                 SocketListenerEndpoint listener = definition.Tls is { } tls
                     ? new TlsListenerEndpoint(_broker, definition.EndPoint, definition.Name, tls, definition.Limits, _loggerFactory.CreateLogger<TlsListenerEndpoint>())
-                    : new TcpListenerEndpoint(_broker, definition.EndPoint, definition.Name, definition.Limits, _loggerFactory.CreateLogger<TcpListenerEndpoint>());
+                    : new TcpListenerEndpoint(_broker, definition.EndPoint, definition.Name, definition.Limits, _loggerFactory.CreateLogger<TcpListenerEndpoint>()) { UseEpoll = _options.UseEpoll };
                 listener.Start();
                 _socketListeners.Add(listener);
             }

@@ -14,6 +14,21 @@ public sealed class StarlingServerOptions
     /// <summary>Address the default listener binds to. Default "::" (every interface, IPv4 and IPv6); "0.0.0.0" for IPv4 only.</summary>
     public string BindAddress { get; set; } = "::";
 
+    /// <summary>
+    /// How tcp listeners handle connections: "epoll" (Linux: descriptors served straight from epoll, about a kilobyte
+    /// less per connection) or "sockets" (.NET's <see cref="System.Net.Sockets.Socket"/>, the transport of TLS).
+    /// Default "auto": epoll on Linux, sockets elsewhere.
+    /// </summary>
+    public string TcpTransport { get; set; } = "auto";
+
+    /// <summary>Whether tcp listeners use the epoll transport, after <see cref="TcpTransport"/> has been validated.</summary>
+    internal bool UseEpoll => TcpTransport.Trim().ToLowerInvariant() switch
+    {
+        "epoll" => true,
+        "sockets" => false,
+        _ => Net.TcpListenerEndpoint.IsEpollSupported,
+    };
+
     /// <summary>Seconds the graceful stop waits for clients to close and hooks to finish. Default 30.</summary>
     public int ShutdownTimeoutSeconds { get; set; } = 30;
 
@@ -43,6 +58,17 @@ public sealed class StarlingServerOptions
         if (!IPAddress.TryParse(BindAddress, out _))
         {
             throw new ArgumentException($"{Section}:BindAddress '{BindAddress}' is not an IP address.");
+        }
+
+        string transport = (TcpTransport ?? string.Empty).Trim().ToLowerInvariant();
+        if (transport is not ("auto" or "epoll" or "sockets"))
+        {
+            throw new ArgumentException($"{Section}:TcpTransport '{TcpTransport}' is not auto, epoll or sockets.");
+        }
+
+        if (transport == "epoll" && !Net.TcpListenerEndpoint.IsEpollSupported)
+        {
+            throw new ArgumentException($"{Section}:TcpTransport epoll needs Linux.");
         }
 
         if (ShutdownTimeoutSeconds < 0)

@@ -68,14 +68,19 @@ public abstract class SocketListenerEndpoint : IListenerEndpoint, IAsyncDisposab
         }
 
         _listener = socket;
-        _acceptLoop = AcceptLoopAsync(socket);
+        _acceptLoop = StartAccepting(socket);
         NetLog.Listening(Logger, Name, Type, LocalEndPoint);
     }
 
     /// <summary>Stops accepting and closes the listening socket.</summary>
     public async Task StopAsync()
     {
-        _listener?.Dispose();
+        if (_listener is { } listener)
+        {
+            StopAccepting(listener);
+            listener.Dispose();
+        }
+
         if (_acceptLoop is not null)
         {
             await _acceptLoop.ConfigureAwait(false);
@@ -89,11 +94,22 @@ public abstract class SocketListenerEndpoint : IListenerEndpoint, IAsyncDisposab
         GC.SuppressFinalize(this);
     }
 
-    /// <summary>Creates the transport of an accepted socket.</summary>
+    /// <summary>Creates the transport of a socket accepted by <see cref="AcceptLoopAsync"/>.</summary>
     private protected abstract StreamConnection CreateTransport(Socket socket);
 
     /// <summary>Runs what must precede MQTT (the TLS handshake); false when the connection was refused.</summary>
-    private protected virtual Task<bool> HandshakeAsync(StreamConnection transport, CancellationToken cancellationToken) => Task.FromResult(true);
+    private protected virtual Task<bool> HandshakeAsync(IAcceptedConnection transport, CancellationToken cancellationToken) => Task.FromResult(true);
+
+    /// <summary>Starts accepting on the bound, listening socket; the task ends when accepting has stopped.</summary>
+    private protected virtual Task StartAccepting(Socket listener) => AcceptLoopAsync(listener);
+
+    /// <summary>Wakes the accept path so that it sees the listener closing (before the socket is disposed).</summary>
+    private protected virtual void StopAccepting(Socket listener)
+    {
+    }
+
+    /// <summary>Serves a connection the accept path accepted: limits, OnAccept, handshake, then the engine.</summary>
+    private protected void Serve(IAcceptedConnection transport) => _ = ServeAsync(transport);
 
     private async Task AcceptLoopAsync(Socket listener)
     {
@@ -120,11 +136,23 @@ public abstract class SocketListenerEndpoint : IListenerEndpoint, IAsyncDisposab
                 continue;
             }
 
-            _ = ServeAsync(socket);
+            StreamConnection transport;
+            try
+            {
+                socket.NoDelay = true;
+                transport = CreateTransport(socket);
+            }
+            catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+            {
+                socket.Dispose(); // reset before we got to it
+                continue;
+            }
+
+            Serve(transport);
         }
     }
 
-    private async Task ServeAsync(Socket socket)
+    private async Task ServeAsync(IAcceptedConnection transport)
     {
         int open = Interlocked.Increment(ref _open);
         bool handedOver = false;
@@ -132,13 +160,11 @@ public abstract class SocketListenerEndpoint : IListenerEndpoint, IAsyncDisposab
         {
             if (Limits.MaximumConnections > 0 && open > Limits.MaximumConnections)
             {
-                NetLog.TooManyConnections(Logger, Name, socket.RemoteEndPoint, Limits.MaximumConnections);
-                socket.Dispose();
+                NetLog.TooManyConnections(Logger, Name, transport.RemoteEndPoint, Limits.MaximumConnections);
+                transport.Close();
                 return;
             }
 
-            socket.NoDelay = true;
-            var transport = CreateTransport(socket);
             var deadline = HandshakeDeadline.Start(Limits.HandshakeTimeout, transport, () => NetLog.HandshakeTimedOut(Logger, Name, transport.RemoteEndPoint));
             if (!await Broker.AcceptAsync(new AcceptContext(transport.RemoteEndPoint, transport.LocalEndPoint, Name)).ConfigureAwait(false)
                 || !await HandshakeAsync(transport, deadline?.Token ?? CancellationToken.None).ConfigureAwait(false))
@@ -152,12 +178,12 @@ public abstract class SocketListenerEndpoint : IListenerEndpoint, IAsyncDisposab
 
             // Not awaited: the receive loop owns the connection from here and counts it out when it ends, so
             // this method's state machine (and its closure) is not kept alive for as long as the client stays.
-            _ = transport.RunAsync(engine, static listener => ((SocketListenerEndpoint)listener!).ConnectionEnded(), this);
+            transport.Run(engine, static listener => ((SocketListenerEndpoint)listener!).ConnectionEnded(), this);
             handedOver = true;
         }
         catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
         {
-            socket.Dispose();
+            transport.Close();
         }
         finally
         {

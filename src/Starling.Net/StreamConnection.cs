@@ -10,7 +10,7 @@ namespace Starling.Net;
 /// a zero-byte receive waits for data, and only then is a pooled buffer rented; it goes back to the pool as
 /// soon as every received byte has been consumed.
 /// </summary>
-internal abstract class StreamConnection : IConnectionTransport, IDisposable
+internal abstract class StreamConnection : IAcceptedConnection, IDisposable
 {
     private const int InitialBufferSize = 4096;
     private int _closed;
@@ -34,6 +34,9 @@ internal abstract class StreamConnection : IConnectionTransport, IDisposable
     protected Socket Socket { get; }
 
     protected bool IsClosed => Volatile.Read(ref _closed) == 1;
+
+    /// <inheritdoc />
+    public void Run(MqttConnection engine, Action<object?>? ended, object? state) => _ = RunAsync(engine, ended, state);
 
     /// <summary>Receives until the connection ends, then tells the engine, then runs <paramref name="ended"/>.</summary>
     /// <remarks>

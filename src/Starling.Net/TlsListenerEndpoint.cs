@@ -27,7 +27,7 @@ public sealed class TlsListenerEndpoint : SocketListenerEndpoint
 
     private protected override StreamConnection CreateTransport(Socket socket) => new TlsConnection(socket, Name, _settings);
 
-    private protected override async Task<bool> HandshakeAsync(StreamConnection transport, CancellationToken cancellationToken)
+    private protected override async Task<bool> HandshakeAsync(IAcceptedConnection transport, CancellationToken cancellationToken)
     {
         var tls = (TlsConnection)transport;
         try

@@ -1,0 +1,214 @@
+using System.Net.Sockets;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using Starling.Broker.Connections;
+
+namespace Starling.Net.Epoll;
+
+/// <summary>
+/// The send side: in place on the non-blocking socket, which nearly always takes the bytes. When the socket
+/// buffer is full, the send waits for the loop's next "writable" edge (<see cref="WritableSignal"/>, created
+/// for the connections that ever need one).
+/// </summary>
+internal sealed partial class EpollConnection
+{
+    /// <summary>The most iovec entries one sendmsg gets; the rest of a batch follows in further calls.</summary>
+    private const int MaximumVectors = 64;
+
+    /// <summary>Counts the loop's "writable" edges, so that a send can tell whether one came after it failed.</summary>
+    private int _writableEdges;
+    private WritableSignal? _writable;
+
+    public ValueTask SendAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+    {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled(cancellationToken);
+        }
+
+        while (!data.IsEmpty)
+        {
+            int edges = Volatile.Read(ref _writableEdges);
+            int sent = Send(data.Span, out int error);
+            if (sent >= 0)
+            {
+                data = data[sent..];
+                continue;
+            }
+
+            if (error == LibC.EAgain)
+            {
+                return SendWhenWritableAsync(data, edges);
+            }
+
+            return ValueTask.FromException(SendFailure(error));
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>
+    /// A vectored send (sendmsg): our packet headers and the shared payloads of other messages leave in one system
+    /// call without being copied together first. What the socket does not take goes after it, segment by segment.
+    /// </summary>
+    public ValueTask SendAsync(IList<ArraySegment<byte>> segments, CancellationToken cancellationToken)
+    {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled(cancellationToken);
+        }
+
+        int count = Math.Min(segments.Count, MaximumVectors);
+        int total = 0;
+        for (int i = 0; i < segments.Count; i++)
+        {
+            total += segments[i].Count;
+        }
+
+        int sent = SendVectored(segments, count, out int error);
+        if (sent < 0)
+        {
+            if (error != LibC.EAgain)
+            {
+                return ValueTask.FromException(SendFailure(error));
+            }
+
+            sent = 0;
+        }
+
+        return sent < total ? GatheredSend.SendRemainderAsync(this, segments, sent, cancellationToken) : ValueTask.CompletedTask;
+    }
+
+    /// <summary>How many "writable" edges the loop has reported so far.</summary>
+    internal int WritableEdges => Volatile.Read(ref _writableEdges);
+
+    /// <summary>Called for every "writable" edge (and on close): wakes a send that waits for room.</summary>
+    private void SignalWritable()
+    {
+        Interlocked.Increment(ref _writableEdges);
+        Volatile.Read(ref _writable)?.Signal();
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask SendWhenWritableAsync(ReadOnlyMemory<byte> data, int edges)
+    {
+        var writable = _writable ?? Interlocked.CompareExchange(ref _writable, new WritableSignal(), null) ?? _writable!;
+        while (!data.IsEmpty)
+        {
+            await writable.WaitAsync(this, edges).ConfigureAwait(false);
+            while (!data.IsEmpty)
+            {
+                edges = Volatile.Read(ref _writableEdges);
+                int sent = Send(data.Span, out int error);
+                if (sent >= 0)
+                {
+                    data = data[sent..];
+                    continue;
+                }
+
+                if (error != LibC.EAgain)
+                {
+                    throw SendFailure(error);
+                }
+
+                break; // full again: wait for the next edge
+            }
+        }
+    }
+
+    /// <summary>One send(2) without SIGPIPE; -1 with <paramref name="error"/> set when it took nothing.</summary>
+    private unsafe int Send(ReadOnlySpan<byte> data, out int error)
+    {
+        while (true)
+        {
+            nint sent;
+            try
+            {
+                fixed (byte* pointer = data)
+                {
+                    sent = LibC.Send(_descriptor, pointer, data.Length, LibC.MsgNoSignal);
+                }
+            }
+            catch (ObjectDisposedException)
+            {
+                error = LibC.EBadF;
+                return -1;
+            }
+
+            if (sent >= 0)
+            {
+                error = 0;
+                return (int)sent;
+            }
+
+            error = Marshal.GetLastPInvokeError();
+            if (error != LibC.EIntr)
+            {
+                return -1;
+            }
+        }
+    }
+
+    /// <summary>One sendmsg(2) of the first <paramref name="count"/> segments, each pinned for the call.</summary>
+    private unsafe int SendVectored(IList<ArraySegment<byte>> segments, int count, out int error)
+    {
+        var vectors = stackalloc LibC.IoVector[count];
+        Span<GCHandle> pins = stackalloc GCHandle[count];
+        try
+        {
+            for (int i = 0; i < count; i++)
+            {
+                var segment = segments[i];
+                pins[i] = GCHandle.Alloc(segment.Array, GCHandleType.Pinned);
+                vectors[i].Base = (byte*)pins[i].AddrOfPinnedObject() + segment.Offset;
+                vectors[i].Length = (nuint)segment.Count;
+            }
+
+            var message = default(LibC.MessageHeader);
+            message.Vectors = vectors;
+            message.VectorCount = (nuint)count;
+            while (true)
+            {
+                nint sent;
+                try
+                {
+                    sent = LibC.SendMessage(_descriptor, &message, LibC.MsgNoSignal);
+                }
+                catch (ObjectDisposedException)
+                {
+                    error = LibC.EBadF;
+                    return -1;
+                }
+
+                if (sent >= 0)
+                {
+                    error = 0;
+                    return (int)sent;
+                }
+
+                error = Marshal.GetLastPInvokeError();
+                if (error != LibC.EIntr)
+                {
+                    return -1;
+                }
+            }
+        }
+        finally
+        {
+            for (int i = 0; i < count; i++)
+            {
+                if (pins[i].IsAllocated)
+                {
+                    pins[i].Free();
+                }
+            }
+        }
+    }
+
+    private static Exception SendFailure(int error) => error switch
+    {
+        LibC.EBadF => new ObjectDisposedException(nameof(EpollConnection)),
+        LibC.EPipe or LibC.EConnReset => new SocketException((int)SocketError.ConnectionReset),
+        _ => new SocketException((int)SocketError.SocketError),
+    };
+}

@@ -1,0 +1,295 @@
+using System.Buffers;
+using System.Net;
+using System.Runtime.InteropServices;
+using Starling.Broker.Connections;
+
+namespace Starling.Net.Epoll;
+
+/// <summary>
+/// One accepted TCP connection on the epoll transport: a descriptor, a slot in an <see cref="EpollLoop"/>, and
+/// the engine it feeds. Idle, it is this object and its descriptor handle and nothing else: no receive buffer
+/// (one is rented when data arrives and returned once it is consumed), no pending operation, no suspended
+/// state machine. Reads run on the thread pool, one at a time; sends go in place on the non-blocking socket
+/// and wait for the loop's "writable" only when the socket buffer is full (<see cref="EpollConnection"/>.Send.cs).
+/// </summary>
+internal sealed partial class EpollConnection : IAcceptedConnection, IThreadPoolWorkItem
+{
+    private const int InitialBufferSize = 4096;
+
+    /// <summary>No read queued or running.</summary>
+    private const int ReadIdle = 0;
+
+    /// <summary>A read is queued or running.</summary>
+    private const int ReadRunning = 1;
+
+    /// <summary>A read is running and the loop reported new input meanwhile: read again before going idle.</summary>
+    private const int ReadRunningAgain = 2;
+
+    private readonly SocketDescriptor _descriptor;
+    private readonly EpollLoop _loop;
+    private EndPoint? _localEndPoint;
+    private MqttConnection? _engine;
+    private Action<object?>? _ended;
+    private object? _endedState;
+    private byte[]? _buffer;
+    private int _filled;
+    private int _readState;
+    private int _closed;
+
+    public EpollConnection(SocketDescriptor descriptor, EpollLoop loop, IPEndPoint? remoteEndPoint, string listenerName)
+    {
+        _descriptor = descriptor;
+        _loop = loop;
+        RemoteEndPoint = remoteEndPoint;
+        ListenerName = listenerName;
+    }
+
+    public EndPoint? RemoteEndPoint { get; }
+
+    /// <summary>Read from the socket when first asked (hooks rarely ask; most connections never pay for it).</summary>
+    public EndPoint? LocalEndPoint => _localEndPoint ??= ReadLocalEndPoint();
+
+    public string ListenerName { get; }
+
+    /// <summary>The loop's registration: slot and generation.</summary>
+    internal ulong Token { get; set; }
+
+    private bool IsClosed => Volatile.Read(ref _closed) == 1;
+
+    /// <summary>Starts reading for <paramref name="engine"/>; when the connection ends, the engine is told and then <paramref name="ended"/> runs.</summary>
+    public void Run(MqttConnection engine, Action<object?>? ended, object? state)
+    {
+        _engine = engine;
+        _ended = ended;
+        _endedState = state;
+        _readState = ReadRunning; // until registered, so that an early event does not start a read before this one
+        try
+        {
+            _loop.Register(this, _descriptor);
+        }
+        catch (Exception ex) when (ex is ObjectDisposedException or InvalidOperationException)
+        {
+            Close(); // closed before it started, or the kernel refused it: the read below ends it
+        }
+
+        ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+    }
+
+    /// <summary>Called by the loop thread with the epoll flags of an edge: hands the work to the thread pool.</summary>
+    public void OnEvents(uint flags)
+    {
+        if ((flags & (LibC.EpollIn | LibC.EpollRdHup | LibC.EpollHup | LibC.EpollErr)) != 0)
+        {
+            ScheduleRead();
+        }
+
+        if ((flags & (LibC.EpollOut | LibC.EpollHup | LibC.EpollErr)) != 0)
+        {
+            SignalWritable();
+        }
+    }
+
+    /// <inheritdoc />
+    void IThreadPoolWorkItem.Execute() => _ = ReadAsync();
+
+    public void Close()
+    {
+        if (Interlocked.Exchange(ref _closed, 1) == 1)
+        {
+            return;
+        }
+
+        try
+        {
+            LibC.Shutdown(_descriptor, LibC.ShutReadWrite); // the peer sees the end even if a call still holds the descriptor
+        }
+        catch (ObjectDisposedException)
+        {
+            // already gone
+        }
+
+        _loop.Unregister(this);
+        _descriptor.Dispose();
+
+        // Whatever waits learns it now: the reader (which then tells the engine) and a send waiting for room.
+        ScheduleRead();
+        SignalWritable();
+    }
+
+    private void ScheduleRead()
+    {
+        while (true)
+        {
+            int state = Volatile.Read(ref _readState);
+            if (state == ReadIdle)
+            {
+                if (Interlocked.CompareExchange(ref _readState, ReadRunning, ReadIdle) == ReadIdle)
+                {
+                    ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+                    return;
+                }
+            }
+            else if (state == ReadRunning)
+            {
+                if (Interlocked.CompareExchange(ref _readState, ReadRunningAgain, ReadRunning) == ReadRunning)
+                {
+                    return;
+                }
+            }
+            else
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Reads until the socket has nothing more (edge-triggered: the next edge comes only after that), feeding
+    /// the engine as bytes arrive. While the engine works asynchronously (a hook, a rate limit) nothing more is
+    /// read: that is the backpressure on this client.
+    /// </summary>
+    /// <remarks>Nobody awaits it; it completes synchronously (no allocation) unless the engine suspends it.</remarks>
+    private async Task ReadAsync()
+    {
+        var engine = _engine!;
+        bool idle = false;
+        try
+        {
+            while (true)
+            {
+                Volatile.Write(ref _readState, ReadRunning);
+                while (true)
+                {
+                    if (IsClosed)
+                    {
+                        return;
+                    }
+
+                    if (_buffer is null)
+                    {
+                        _buffer = ArrayPool<byte>.Shared.Rent(InitialBufferSize);
+                    }
+                    else if (_filled == _buffer.Length)
+                    {
+                        // A packet larger than the buffer, whose declared length the engine has already accepted.
+                        var larger = ArrayPool<byte>.Shared.Rent(_buffer.Length * 2);
+                        _buffer.AsSpan(0, _filled).CopyTo(larger);
+                        ArrayPool<byte>.Shared.Return(_buffer);
+                        _buffer = larger;
+                    }
+
+                    int received = Receive(_buffer.AsSpan(_filled), out int error);
+                    if (received > 0)
+                    {
+                        _filled += received;
+                        int consumed = (int)await engine.ReceiveAsync(new ReadOnlySequence<byte>(_buffer, 0, _filled)).ConfigureAwait(false);
+                        if (consumed > 0)
+                        {
+                            _buffer.AsSpan(consumed, _filled - consumed).CopyTo(_buffer);
+                            _filled -= consumed;
+                        }
+
+                        continue;
+                    }
+
+                    if (received == 0 || error != LibC.EAgain)
+                    {
+                        return; // the peer closed, or the connection failed
+                    }
+
+                    break; // drained: wait for the next edge
+                }
+
+                if (_filled == 0)
+                {
+                    ArrayPool<byte>.Shared.Return(_buffer!);
+                    _buffer = null;
+                }
+
+                if (Interlocked.CompareExchange(ref _readState, ReadIdle, ReadRunning) == ReadRunning)
+                {
+                    idle = true;
+                    return;
+                }
+
+                // New input was reported while we read: read again (the edge will not come twice).
+            }
+        }
+        finally
+        {
+            if (!idle)
+            {
+                await EndAsync(engine).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>One read(2); 0 at the end of the stream, -1 with <paramref name="error"/> set otherwise.</summary>
+    private unsafe int Receive(Span<byte> into, out int error)
+    {
+        while (true)
+        {
+            nint received;
+            try
+            {
+                fixed (byte* pointer = into)
+                {
+                    received = LibC.Read(_descriptor, pointer, into.Length);
+                }
+            }
+            catch (ObjectDisposedException)
+            {
+                error = LibC.EBadF; // closed meanwhile
+                return -1;
+            }
+
+            if (received >= 0)
+            {
+                error = 0;
+                return (int)received;
+            }
+
+            error = Marshal.GetLastPInvokeError();
+            if (error != LibC.EIntr)
+            {
+                return -1;
+            }
+        }
+    }
+
+    /// <summary>The connection is over: close it, give the buffer back, tell the engine, then the listener.</summary>
+    private async ValueTask EndAsync(MqttConnection engine)
+    {
+        Close();
+        if (_buffer is not null)
+        {
+            ArrayPool<byte>.Shared.Return(_buffer);
+            _buffer = null;
+        }
+
+        try
+        {
+            await engine.TransportClosedAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            _ended?.Invoke(_endedState);
+        }
+    }
+
+    private unsafe IPEndPoint? ReadLocalEndPoint()
+    {
+        byte* address = stackalloc byte[LibC.SocketAddressStorageSize];
+        uint length = LibC.SocketAddressStorageSize;
+        try
+        {
+            return LibC.GetSocketName(_descriptor, address, &length) == 0
+                ? SocketAddressReader.Read(new ReadOnlySpan<byte>(address, (int)Math.Min(length, LibC.SocketAddressStorageSize)))
+                : null;
+        }
+        catch (ObjectDisposedException)
+        {
+            return null;
+        }
+    }
+}
