@@ -11,7 +11,7 @@ using Starling.Mqtt;
 namespace Starling.Broker;
 
 /// <summary>
-/// The MQTT engine. Transports hand it connections (<see cref="AcceptAsync"/>, then <see cref="Connect"/>)
+/// The MQTT engine. Transports hand it connections (<see cref="AcceptAsync(AcceptContext)"/>, then <see cref="Connect"/>)
 /// and push bytes into them; it owns sessions, routing, retained messages and hooks, and never touches a
 /// socket. <see cref="StopAsync"/> closes every client, waits for every OnClose, then runs OnStop.
 /// </summary>
@@ -69,6 +69,21 @@ public sealed class MqttBroker : IAsyncDisposable
         }
 
         return _context.Hooks.HasAccept ? AcceptWithHooksAsync(context) : ValueTask.FromResult(true);
+    }
+
+    /// <summary>
+    /// Same as <see cref="AcceptAsync(AcceptContext)"/> for a transport, whose addresses are only asked for when an
+    /// OnAccept hook or the per-address rate limit needs them (a transport may build them on demand).
+    /// </summary>
+    public ValueTask<bool> AcceptAsync(IConnectionTransport transport)
+    {
+        ArgumentNullException.ThrowIfNull(transport);
+        if (_context.Hooks.HasAccept || Options.MaximumConnectionRatePerAddress > 0)
+        {
+            return AcceptAsync(new AcceptContext(transport.RemoteEndPoint, transport.LocalEndPoint, transport.ListenerName));
+        }
+
+        return ValueTask.FromResult(!_context.IsStopping && WithinConnectionLimits(null));
     }
 
     /// <summary>Creates the engine side of a new connection; the transport then feeds it bytes.</summary>

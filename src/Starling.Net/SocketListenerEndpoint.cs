@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using Starling.Broker;
-using Starling.Broker.Hooks;
 
 namespace Starling.Net;
 
@@ -166,7 +165,7 @@ public abstract class SocketListenerEndpoint : IListenerEndpoint, IAsyncDisposab
             }
 
             var deadline = HandshakeDeadline.Start(Limits.HandshakeTimeout, transport, () => NetLog.HandshakeTimedOut(Logger, Name, transport.RemoteEndPoint));
-            if (!await Broker.AcceptAsync(new AcceptContext(transport.RemoteEndPoint, transport.LocalEndPoint, Name)).ConfigureAwait(false)
+            if (!await Broker.AcceptAsync(transport).ConfigureAwait(false)
                 || !await HandshakeAsync(transport, deadline?.Token ?? CancellationToken.None).ConfigureAwait(false))
             {
                 transport.Close();

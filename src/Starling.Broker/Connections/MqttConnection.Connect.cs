@@ -47,7 +47,7 @@ public sealed partial class MqttConnection
             return;
         }
 
-        _client = new MqttClientInfo(clientId, connect.Username, _version, _transport.RemoteEndPoint, _transport.ListenerName);
+        _client = new MqttClientInfo(clientId, connect.Username, _version, _transport);
         _client.Username = _transport.CertificateUsername ?? _client.Username;
         var properties = _version == MqttProtocolVersion.V500 ? connect.Properties : null;
         if (properties is not null)
@@ -164,7 +164,11 @@ public sealed partial class MqttConnection
 
         _session = _broker.Sessions.Attach(this, clientId, connect.CleanSession, expiry, connack, out var previous);
         previous?.TakeOver();
-        BrokerLog.ClientConnected(_broker.Logger, clientId, _transport.RemoteEndPoint, (int)_version, connect.CleanSession, _keepAlive);
+        if (_broker.Logger.IsEnabled(Microsoft.Extensions.Logging.LogLevel.Debug))
+        {
+            // The address is only built when it is logged (the epoll transport makes it on demand).
+            BrokerLog.ClientConnected(_broker.Logger, clientId, _transport.RemoteEndPoint, (int)_version, connect.CleanSession, _keepAlive);
+        }
     }
 
     /// <summary>
@@ -175,7 +179,7 @@ public sealed partial class MqttConnection
     {
         connack.SessionPresent = sessionPresent; // [MQTT-3.2.2-2, MQTT-3.2.2-3]
         session.Username = _client?.Username;
-        lock (_sendGate)
+        lock (_send)
         {
             if (_state is StateAwaitingConnect)
             {

@@ -12,12 +12,18 @@ namespace Starling.Broker.Connections;
 /// </summary>
 public sealed partial class MqttConnection : IThreadPoolWorkItem
 {
-    private readonly Lock _sendGate = new();
     /// <summary>How much one send call hands the transport; the send timeout restarts after each.</summary>
     private const int SendSliceBytes = 256 * 1024;
 
+    /// <summary>The packets waiting to go out; also the send side's lock (no separate lock object per connection).</summary>
     private readonly SendBuffer _send;
     private bool _flushing;
+
+    /// <summary>The thread running <see cref="ReceiveAsync"/> synchronously right now, or 0.</summary>
+    private int _receivingThread;
+
+    /// <summary>A flush was asked for on the receiving thread; it runs when the received bytes are handled.</summary>
+    private bool _flushDeferred;
     private bool _closeAfterFlush;
     private int _sendingBytes;
     private int _sendWindow = int.MaxValue;
@@ -38,7 +44,7 @@ public sealed partial class MqttConnection : IThreadPoolWorkItem
     /// </summary>
     internal bool TryWritePublish(in OutgoingMessage message, ushort packetId, bool dup)
     {
-        lock (_sendGate)
+        lock (_send)
         {
             if (_state != StateConnected || (message.QoS == MqttQualityOfService.AtMostOnce && IsSendBufferFull))
             {
@@ -99,7 +105,7 @@ public sealed partial class MqttConnection : IThreadPoolWorkItem
 
     private void WritePacket(MqttPacket packet, MqttProtocolVersion version)
     {
-        lock (_sendGate)
+        lock (_send)
         {
             if (_state >= StateClosing)
             {
@@ -127,7 +133,7 @@ public sealed partial class MqttConnection : IThreadPoolWorkItem
     internal void CloseConnection(CloseReason reason)
     {
         bool closeNow;
-        lock (_sendGate)
+        lock (_send)
         {
             if (_state >= StateClosing)
             {
@@ -153,6 +159,17 @@ public sealed partial class MqttConnection : IThreadPoolWorkItem
     /// <inheritdoc />
     void IThreadPoolWorkItem.Execute() => _ = FlushAsync();
 
+    /// <summary>Ends the receiving thread's deferral and runs the flush it deferred, on this thread.</summary>
+    private void RunDeferredFlush()
+    {
+        _receivingThread = 0;
+        if (_flushDeferred)
+        {
+            _flushDeferred = false;
+            _ = FlushAsync(); // completes here unless the socket is full
+        }
+    }
+
     private async Task ForceCloseAsync()
     {
         // A peer that stops reading must not keep a closing connection alive.
@@ -162,7 +179,7 @@ public sealed partial class MqttConnection : IThreadPoolWorkItem
 
     private void ScheduleFlush()
     {
-        lock (_sendGate)
+        lock (_send)
         {
             if (_flushing || _send.IsEmpty)
             {
@@ -170,6 +187,13 @@ public sealed partial class MqttConnection : IThreadPoolWorkItem
             }
 
             _flushing = true;
+            if (_receivingThread == Environment.CurrentManagedThreadId)
+            {
+                // Our own answer (CONNACK, SUBACK, PUBACK...) while we handle this client's bytes: it goes out inline
+                // once they are handled, with whatever else they produce, without a hop through the thread pool.
+                _flushDeferred = true;
+                return;
+            }
         }
 
         // The flush runs on the thread pool, so the thread that encoded the packet (often another client's
@@ -184,7 +208,7 @@ public sealed partial class MqttConnection : IThreadPoolWorkItem
             while (true)
             {
                 SendBatch batch;
-                lock (_sendGate)
+                lock (_send)
                 {
                     batch = _send.Take();
                     if (batch.IsEmpty)
@@ -212,7 +236,7 @@ public sealed partial class MqttConnection : IThreadPoolWorkItem
                     Volatile.Write(ref _sendingSince, 0);
                     _sendSegments?.Clear(); // let the shared payloads go
                     _sendSlice?.Clear();
-                    lock (_sendGate)
+                    lock (_send)
                     {
                         _send.Release(batch);
                     }
@@ -226,7 +250,7 @@ public sealed partial class MqttConnection : IThreadPoolWorkItem
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            lock (_sendGate)
+            lock (_send)
             {
                 _flushing = false;
                 _send.Clear();
@@ -278,7 +302,7 @@ public sealed partial class MqttConnection : IThreadPoolWorkItem
 
     private void ClearSendBuffer()
     {
-        lock (_sendGate)
+        lock (_send)
         {
             if (!_flushing)
             {

@@ -58,6 +58,7 @@ public sealed partial class MqttConnection
     public async ValueTask<long> ReceiveAsync(ReadOnlySequence<byte> data)
     {
         long consumed = 0;
+        _receivingThread = Environment.CurrentManagedThreadId;
         try
         {
             while (_state < StateClosing)
@@ -68,7 +69,20 @@ public sealed partial class MqttConnection
                 }
 
                 _lastReceivedAt = Environment.TickCount64;
-                await HandlePacketAsync(header, data.Slice(header.HeaderLength, header.RemainingLength)).ConfigureAwait(false);
+                var handling = HandlePacketAsync(header, data.Slice(header.HeaderLength, header.RemainingLength));
+                if (handling.IsCompleted)
+                {
+                    handling.GetAwaiter().GetResult();
+                }
+                else
+                {
+                    // A hook or a pause suspends us: what is already answered goes now, and flushes asked for while we
+                    // wait take the usual way (this thread goes on to other work meanwhile).
+                    RunDeferredFlush();
+                    await handling.ConfigureAwait(false);
+                    _receivingThread = Environment.CurrentManagedThreadId;
+                }
+
                 data = data.Slice(header.PacketLength);
                 consumed += header.PacketLength;
             }
@@ -81,6 +95,10 @@ public sealed partial class MqttConnection
         {
             BrokerLog.ConnectionFailed(_broker.Logger, ex, _transport.RemoteEndPoint);
             CloseConnection(CloseReason.ProtocolError);
+        }
+        finally
+        {
+            RunDeferredFlush();
         }
 
         // Once closing, nothing more is read: everything received counts as consumed.

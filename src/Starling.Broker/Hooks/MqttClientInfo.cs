@@ -1,4 +1,5 @@
 using System.Net;
+using Starling.Broker.Connections;
 using Starling.Mqtt;
 
 namespace Starling.Broker.Hooks;
@@ -6,13 +7,14 @@ namespace Starling.Broker.Hooks;
 /// <summary>What the broker knows of a connected client; handed to every hook after OnAccept.</summary>
 public sealed class MqttClientInfo
 {
-    internal MqttClientInfo(string clientId, string? username, MqttProtocolVersion protocolVersion, EndPoint? remoteEndPoint, string listenerName)
+    private readonly IConnectionTransport _transport;
+
+    internal MqttClientInfo(string clientId, string? username, MqttProtocolVersion protocolVersion, IConnectionTransport transport)
     {
         ClientId = clientId;
         Username = username;
         ProtocolVersion = protocolVersion;
-        RemoteEndPoint = remoteEndPoint;
-        ListenerName = listenerName;
+        _transport = transport;
     }
 
     /// <summary>The client identifier (the assigned one when the client sent none).</summary>
@@ -25,10 +27,11 @@ public sealed class MqttClientInfo
     public MqttProtocolVersion ProtocolVersion { get; }
 
     /// <summary>The peer's address.</summary>
-    public EndPoint? RemoteEndPoint { get; }
+    /// <remarks>Asked of the transport each time: a transport may build it on demand rather than keep it per connection.</remarks>
+    public EndPoint? RemoteEndPoint => _transport.RemoteEndPoint;
 
     /// <summary>The name of the listener the client came in on.</summary>
-    public string ListenerName { get; }
+    public string ListenerName => _transport.ListenerName;
 
     /// <summary>Free slots for hooks to keep per-client state (an ACL's decisions, a rate limiter).</summary>
     public IDictionary<string, object?> Items => _items ??= new Dictionary<string, object?>(StringComparer.Ordinal);

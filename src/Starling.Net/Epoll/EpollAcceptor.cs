@@ -5,16 +5,21 @@ using Microsoft.Extensions.Logging;
 namespace Starling.Net.Epoll;
 
 /// <summary>
-/// Accepts on a listening socket with accept4(2) on a thread of its own, and turns each descriptor straight into
-/// an <see cref="EpollConnection"/>: no <see cref="Socket"/> object, no async accept per connection. Stopping
-/// shuts the listening socket down, which wakes the blocked accept.
+/// Accepts on a listening socket from the first <see cref="EpollLoop"/>: when the loop reports pending connections,
+/// accept4(2) takes them all and turns each descriptor straight into an <see cref="EpollConnection"/> on the next
+/// loop: no <see cref="Socket"/> object and no thread woken per connection. Level-triggered, so connections left
+/// after a failure are reported again.
 /// </summary>
-internal sealed unsafe class EpollAcceptor
+internal sealed class EpollAcceptor : EpollRegistration
 {
+    /// <summary>Pending connections, level-triggered.</summary>
+    private const uint ListenEvents = LibC.EpollIn;
+
     private readonly Socket _listener;
     private readonly string _name;
     private readonly ILogger _logger;
     private readonly Action<EpollConnection> _serve;
+    private readonly EpollLoop _loop = EpollLoop.First;
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile bool _stopping;
 
@@ -29,95 +34,85 @@ internal sealed unsafe class EpollAcceptor
     /// <summary>Starts accepting on <paramref name="listener"/> (bound and listening); the task ends when accepting stops.</summary>
     public static Task Start(Socket listener, string name, ILogger logger, Action<EpollConnection> serve, out EpollAcceptor acceptor)
     {
+        listener.Blocking = false; // accept4 until EAGAIN on each report
         acceptor = new EpollAcceptor(listener, name, logger, serve);
-        var thread = new Thread(acceptor.Run) { IsBackground = true, Name = $"Starling accept {name}" };
-        thread.Start();
+        acceptor._loop.Register(acceptor, listener.SafeHandle, ListenEvents);
         return acceptor._stopped.Task;
     }
 
-    /// <summary>Stops accepting: the blocked accept4 returns (EINVAL) once the listening socket is shut down.</summary>
+    /// <summary>Stops accepting; the listening socket is closed by its owner afterwards.</summary>
     public void Stop()
     {
         _stopping = true;
-        try
-        {
-            LibC.Shutdown(_listener.SafeHandle, LibC.ShutReadWrite);
-        }
-        catch (ObjectDisposedException)
-        {
-            // already closed: the accept has returned or will return EBADF
-        }
+        _loop.Remove(this, _listener.SafeHandle);
+        _stopped.TrySetResult();
     }
 
-    private void Run()
+    public override unsafe void OnEvents(uint flags)
     {
-        try
+        byte* address = stackalloc byte[LibC.SocketAddressStorageSize];
+        while (!_stopping)
         {
-            byte* address = stackalloc byte[LibC.SocketAddressStorageSize];
-            while (!_stopping)
+            uint length = LibC.SocketAddressStorageSize;
+            int fd;
+            try
             {
-                uint length = LibC.SocketAddressStorageSize;
-                int fd;
-                try
-                {
-                    fd = LibC.Accept(_listener.SafeHandle, address, &length, LibC.SockNonBlock | LibC.SockCloexec);
-                }
-                catch (ObjectDisposedException)
-                {
-                    return;
-                }
+                fd = LibC.Accept(_listener.SafeHandle, address, &length, LibC.SockNonBlock | LibC.SockCloexec);
+            }
+            catch (ObjectDisposedException)
+            {
+                return; // stopped meanwhile
+            }
 
-                if (fd < 0)
+            if (fd < 0)
+            {
+                int error = Marshal.GetLastPInvokeError();
+                if (error is LibC.EIntr or LibC.EConnAborted)
                 {
-                    if (!KeepAccepting(Marshal.GetLastPInvokeError()))
-                    {
-                        return;
-                    }
-
-                    continue;
+                    continue; // a signal, or a connection reset before we got to it
                 }
 
-                var descriptor = new SocketDescriptor(fd);
-                int noDelay = 1;
-                LibC.SetSocketOption(descriptor, LibC.IpProtoTcp, LibC.TcpNoDelay, &noDelay, sizeof(int));
-                var remote = SocketAddressReader.Read(new ReadOnlySpan<byte>(address, (int)Math.Min(length, LibC.SocketAddressStorageSize)));
+                if (error != LibC.EAgain)
+                {
+                    Pause(error);
+                }
+
+                return;
+            }
+
+            var descriptor = new SocketDescriptor(fd);
+            int noDelay = 1;
+            LibC.SetSocketOption(descriptor, LibC.IpProtoTcp, LibC.TcpNoDelay, &noDelay, sizeof(int));
+            var remote = PeerAddress.Read(new ReadOnlySpan<byte>(address, (int)Math.Min(length, LibC.SocketAddressStorageSize)));
+            try
+            {
                 _serve(new EpollConnection(descriptor, EpollLoop.Next(), remote, _name));
             }
-        }
-        finally
-        {
-            _stopped.TrySetResult();
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                NetLog.AcceptFailed(_logger, _name, ex.Message);
+                descriptor.Dispose();
+            }
         }
     }
 
-    /// <summary>What to do after a failed accept4: false to stop (the listener is closing or gone).</summary>
-    private bool KeepAccepting(int error)
+    /// <summary>
+    /// Out of descriptors or memory (EMFILE, ENFILE, ENOBUFS...): the pending connection stays pending, and a
+    /// level-triggered listener would be reported again at once. Stop watching it for a moment, keep serving the others.
+    /// </summary>
+    private void Pause(int error)
     {
-        switch (error)
-        {
-            case LibC.EIntr:
-            case LibC.EConnAborted:
-                return true; // a signal, or a connection reset before we got to it
-            case LibC.EAgain:
-                // The descriptor is non-blocking (someone made it so): wait until a connection is ready.
-                var poll = new LibC.PollDescriptor { Fd = (int)_listener.Handle, Events = LibC.PollIn };
-                LibC.Poll(&poll, 1, 100);
-                return true;
-            case LibC.EMFile:
-            case LibC.ENFile:
-            case LibC.ENoBufs:
-            case LibC.ENoMem:
-                // Out of descriptors or memory: keep serving the others and try again shortly.
-                NetLog.AcceptFailed(_logger, _name, $"errno {error}");
-                Thread.Sleep(10);
-                return !_stopping;
-            default:
-                if (!_stopping)
-                {
-                    NetLog.AcceptFailed(_logger, _name, $"errno {error}");
-                }
+        NetLog.AcceptFailed(_logger, _name, $"errno {error}");
+        _loop.Modify(this, _listener.SafeHandle, 0);
+        _ = ResumeAsync();
+    }
 
-                return !_stopping && error != LibC.EInval && error != LibC.EBadF;
+    private async Task ResumeAsync()
+    {
+        await Task.Delay(10).ConfigureAwait(false);
+        if (!_stopping)
+        {
+            _loop.Modify(this, _listener.SafeHandle, ListenEvents);
         }
     }
 }

@@ -18,6 +18,7 @@ internal sealed partial class EpollConnection
     /// <summary>Counts the loop's "writable" edges, so that a send can tell whether one came after it failed.</summary>
     private int _writableEdges;
     private WritableSignal? _writable;
+    private bool _watchingOutput;
 
     public ValueTask SendAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
     {
@@ -93,6 +94,14 @@ internal sealed partial class EpollConnection
     private async ValueTask SendWhenWritableAsync(ReadOnlyMemory<byte> data, int edges)
     {
         var writable = _writable ?? Interlocked.CompareExchange(ref _writable, new WritableSignal(), null) ?? _writable!;
+        if (!_watchingOutput)
+        {
+            // First time the socket buffer filled up: from now on the loop also reports "writable" edges. (Adding it
+            // re-checks readiness, so room that appeared since the failed send is reported too.)
+            _watchingOutput = true;
+            _loop.Modify(this, _descriptor, InputEvents | LibC.EpollOut);
+        }
+
         while (!data.IsEmpty)
         {
             await writable.WaitAsync(this, edges).ConfigureAwait(false);

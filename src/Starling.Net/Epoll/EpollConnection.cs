@@ -9,11 +9,15 @@ namespace Starling.Net.Epoll;
 /// One accepted TCP connection on the epoll transport: a descriptor, a slot in an <see cref="EpollLoop"/>, and
 /// the engine it feeds. Idle, it is this object and its descriptor handle and nothing else: no receive buffer
 /// (one is rented when data arrives and returned once it is consumed), no pending operation, no suspended
-/// state machine. Reads run on the thread pool, one at a time; sends go in place on the non-blocking socket
-/// and wait for the loop's "writable" only when the socket buffer is full (<see cref="EpollConnection"/>.Send.cs).
+/// state machine. Reads run on the loop's thread when it reports input (on the thread pool if the engine
+/// suspends them, for a hook, or after a close from elsewhere), one at a time; sends go in place on the
+/// non-blocking socket and wait for the loop's "writable" only when the socket buffer is full (.Send.cs).
 /// </summary>
-internal sealed partial class EpollConnection : IAcceptedConnection, IThreadPoolWorkItem
+internal sealed partial class EpollConnection : EpollRegistration, IAcceptedConnection, IThreadPoolWorkItem
 {
+    /// <summary>What a connection is registered for at first: input and the peer's shutdown (output once needed).</summary>
+    private const uint InputEvents = LibC.EpollIn | LibC.EpollRdHup | LibC.EpollEdgeTriggered;
+
     private const int InitialBufferSize = 4096;
 
     /// <summary>No read queued or running.</summary>
@@ -27,7 +31,7 @@ internal sealed partial class EpollConnection : IAcceptedConnection, IThreadPool
 
     private readonly SocketDescriptor _descriptor;
     private readonly EpollLoop _loop;
-    private EndPoint? _localEndPoint;
+    private readonly PeerAddress _remote;
     private MqttConnection? _engine;
     private Action<object?>? _ended;
     private object? _endedState;
@@ -36,23 +40,21 @@ internal sealed partial class EpollConnection : IAcceptedConnection, IThreadPool
     private int _readState;
     private int _closed;
 
-    public EpollConnection(SocketDescriptor descriptor, EpollLoop loop, IPEndPoint? remoteEndPoint, string listenerName)
+    public EpollConnection(SocketDescriptor descriptor, EpollLoop loop, PeerAddress remote, string listenerName)
     {
         _descriptor = descriptor;
         _loop = loop;
-        RemoteEndPoint = remoteEndPoint;
+        _remote = remote;
         ListenerName = listenerName;
     }
 
-    public EndPoint? RemoteEndPoint { get; }
+    /// <summary>Built when asked, not kept: hooks and logs ask rarely, and an idle connection should not pay for it.</summary>
+    public EndPoint? RemoteEndPoint => _remote.ToEndPoint();
 
-    /// <summary>Read from the socket when first asked (hooks rarely ask; most connections never pay for it).</summary>
-    public EndPoint? LocalEndPoint => _localEndPoint ??= ReadLocalEndPoint();
+    /// <summary>Read from the socket when asked (getsockname), not kept, for the same reason.</summary>
+    public EndPoint? LocalEndPoint => ReadLocalEndPoint();
 
     public string ListenerName { get; }
-
-    /// <summary>The loop's registration: slot and generation.</summary>
-    internal ulong Token { get; set; }
 
     private bool IsClosed => Volatile.Read(ref _closed) == 1;
 
@@ -62,25 +64,23 @@ internal sealed partial class EpollConnection : IAcceptedConnection, IThreadPool
         _engine = engine;
         _ended = ended;
         _endedState = state;
-        _readState = ReadRunning; // until registered, so that an early event does not start a read before this one
         try
         {
-            _loop.Register(this, _descriptor);
+            // Bytes that came before this (the CONNECT, often) are reported at once: epoll checks when adding.
+            _loop.Register(this, _descriptor, InputEvents);
         }
         catch (Exception ex) when (ex is ObjectDisposedException or InvalidOperationException)
         {
-            Close(); // closed before it started, or the kernel refused it: the read below ends it
+            Close(); // closed before it started, or the kernel refused it: the read that Close queues ends it
         }
-
-        ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
     }
 
-    /// <summary>Called by the loop thread with the epoll flags of an edge: hands the work to the thread pool.</summary>
-    public void OnEvents(uint flags)
+    /// <summary>Called by the loop thread with the epoll flags of an edge: reads right here, or wakes a waiting send.</summary>
+    public override void OnEvents(uint flags)
     {
         if ((flags & (LibC.EpollIn | LibC.EpollRdHup | LibC.EpollHup | LibC.EpollErr)) != 0)
         {
-            ScheduleRead();
+            ScheduleRead(inline: true);
         }
 
         if ((flags & (LibC.EpollOut | LibC.EpollHup | LibC.EpollErr)) != 0)
@@ -111,12 +111,14 @@ internal sealed partial class EpollConnection : IAcceptedConnection, IThreadPool
         _loop.Unregister(this);
         _descriptor.Dispose();
 
-        // Whatever waits learns it now: the reader (which then tells the engine) and a send waiting for room.
-        ScheduleRead();
+        // Whatever waits learns it now: the reader (which then tells the engine) and a send waiting for room. The
+        // read is queued, not run here: Close is called from inside the engine, which must not be re-entered.
+        ScheduleRead(inline: false);
         SignalWritable();
     }
 
-    private void ScheduleRead()
+    /// <summary>Starts a read unless one is running (then that one reads again before it stops).</summary>
+    private void ScheduleRead(bool inline)
     {
         while (true)
         {
@@ -125,7 +127,15 @@ internal sealed partial class EpollConnection : IAcceptedConnection, IThreadPool
             {
                 if (Interlocked.CompareExchange(ref _readState, ReadRunning, ReadIdle) == ReadIdle)
                 {
-                    ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+                    if (inline)
+                    {
+                        _ = ReadAsync();
+                    }
+                    else
+                    {
+                        ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+                    }
+
                     return;
                 }
             }
@@ -284,7 +294,7 @@ internal sealed partial class EpollConnection : IAcceptedConnection, IThreadPool
         try
         {
             return LibC.GetSocketName(_descriptor, address, &length) == 0
-                ? SocketAddressReader.Read(new ReadOnlySpan<byte>(address, (int)Math.Min(length, LibC.SocketAddressStorageSize)))
+                ? PeerAddress.Read(new ReadOnlySpan<byte>(address, (int)Math.Min(length, LibC.SocketAddressStorageSize))).ToEndPoint()
                 : null;
         }
         catch (ObjectDisposedException)

@@ -3,11 +3,12 @@ using System.Runtime.InteropServices;
 namespace Starling.Net.Epoll;
 
 /// <summary>
-/// One epoll instance and the thread that waits on it. Connections are registered once, edge-triggered, for
-/// reading and writing; an event only tells the connection "ready" (its reads and waiting sends then run on the
-/// thread pool), so this thread never parses or routes. An event carries the connection's slot in a table and a
-/// generation, not a pointer: an event still queued for a connection that has since closed finds either nothing
-/// or a newer connection with another generation, and is dropped.
+/// One epoll instance and the thread that waits on it, like one of mosquitto's or nginx's event loops: it accepts
+/// (for a listener registered with it) and reads and handles what arrives on its connections itself, so a
+/// connection's packets are handled without a hop to another thread (each hop is a context switch, which costs
+/// dearly on a virtual machine). Connections are registered once, edge-triggered. An event carries the
+/// registration's slot in a table and a generation, not a pointer: an event still queued for a connection that
+/// has since closed finds either nothing or a newer registration with another generation, and is dropped.
 /// </summary>
 internal sealed unsafe class EpollLoop
 {
@@ -17,7 +18,7 @@ internal sealed unsafe class EpollLoop
 
     private readonly int _epollFd;
     private readonly Lock _slotsGate = new();
-    private EpollConnection?[] _slots = new EpollConnection?[1024];
+    private EpollRegistration?[] _slots = new EpollRegistration?[1024];
     private int[] _free = new int[1024];
     private int _freeCount;
     private int _used;
@@ -45,11 +46,14 @@ internal sealed unsafe class EpollLoop
         return loops[(int)((uint)Interlocked.Increment(ref s_next) % (uint)loops.Length)];
     }
 
+    /// <summary>The loop of the first processor, which also accepts for every epoll listener.</summary>
+    public static EpollLoop First => s_loops.Value[0];
+
     /// <summary>
-    /// Starts watching <paramref name="connection"/>: edge-triggered input, output and peer shutdown. Data already
-    /// waiting is reported at once (epoll polls the socket when it is added).
+    /// Starts watching <paramref name="registration"/>'s <paramref name="descriptor"/> for <paramref name="events"/>.
+    /// Readiness that already holds is reported at once (epoll polls the socket when it is added).
     /// </summary>
-    public void Register(EpollConnection connection, SocketDescriptor descriptor)
+    public void Register(EpollRegistration registration, SafeHandle descriptor, uint events)
     {
         ulong token;
         lock (_slotsGate)
@@ -64,7 +68,7 @@ internal sealed unsafe class EpollLoop
                 if (_used == _slots.Length)
                 {
                     // The loop thread reads the table without the lock: publish the copy only once it is filled.
-                    var larger = new EpollConnection?[_slots.Length * 2];
+                    var larger = new EpollRegistration?[_slots.Length * 2];
                     _slots.CopyTo(larger, 0);
                     Volatile.Write(ref _slots, larger);
                     Array.Resize(ref _free, _free.Length * 2);
@@ -75,38 +79,35 @@ internal sealed unsafe class EpollLoop
 
             uint generation = ++_generation;
             token = ((ulong)generation << 32) | (uint)slot;
-            connection.Token = token;
-            Volatile.Write(ref _slots[slot], connection);
+            registration.Token = token;
+            Volatile.Write(ref _slots[slot], registration);
         }
 
-        byte* epollEvent = stackalloc byte[16];
-        *(uint*)epollEvent = LibC.EpollIn | LibC.EpollOut | LibC.EpollRdHup | LibC.EpollEdgeTriggered;
-        *(ulong*)(epollEvent + LibC.EpollEventDataOffset) = token;
-        bool added = false;
-        try
+        if (Control(LibC.EpollCtlAdd, descriptor, events, token) is int error and not 0)
         {
-            descriptor.DangerousAddRef(ref added);
-            if (LibC.EpollCtl(_epollFd, LibC.EpollCtlAdd, descriptor.Number, epollEvent) != 0)
-            {
-                throw new InvalidOperationException($"epoll_ctl ADD failed: errno {Marshal.GetLastPInvokeError()}");
-            }
-        }
-        finally
-        {
-            if (added)
-            {
-                descriptor.DangerousRelease();
-            }
+            Unregister(registration);
+            throw new InvalidOperationException($"epoll_ctl ADD failed: errno {error}");
         }
     }
 
+    /// <summary>Changes the events watched for a registered descriptor; false when it is closed or gone.</summary>
+    public bool Modify(EpollRegistration registration, SafeHandle descriptor, uint events) =>
+        Control(LibC.EpollCtlMod, descriptor, events, registration.Token) == 0;
+
+    /// <summary>Stops watching a descriptor that stays open (a listener being stopped).</summary>
+    public void Remove(EpollRegistration registration, SafeHandle descriptor)
+    {
+        Control(LibC.EpollCtlDel, descriptor, 0, 0);
+        Unregister(registration);
+    }
+
     /// <summary>
-    /// Forgets <paramref name="connection"/>'s slot. The kernel drops the registration itself when the descriptor
+    /// Forgets <paramref name="registration"/>'s slot. The kernel drops a registration itself when the descriptor
     /// closes; an event already taken from epoll for it no longer finds it here.
     /// </summary>
-    public void Unregister(EpollConnection connection)
+    public void Unregister(EpollRegistration registration)
     {
-        ulong token = connection.Token;
+        ulong token = registration.Token;
         if (token == 0)
         {
             return;
@@ -115,10 +116,35 @@ internal sealed unsafe class EpollLoop
         int slot = (int)(uint)token;
         lock (_slotsGate)
         {
-            if (ReferenceEquals(_slots[slot], connection))
+            if (ReferenceEquals(_slots[slot], registration))
             {
                 _slots[slot] = null;
                 _free[_freeCount++] = slot;
+            }
+        }
+    }
+
+    /// <summary>epoll_ctl; 0 or the errno (EBADF when the descriptor is already closed).</summary>
+    private int Control(int operation, SafeHandle descriptor, uint events, ulong token)
+    {
+        byte* epollEvent = stackalloc byte[16];
+        *(uint*)epollEvent = events;
+        *(ulong*)(epollEvent + LibC.EpollEventDataOffset) = token;
+        bool added = false;
+        try
+        {
+            descriptor.DangerousAddRef(ref added);
+            return LibC.EpollCtl(_epollFd, operation, (int)descriptor.DangerousGetHandle(), epollEvent) == 0 ? 0 : Marshal.GetLastPInvokeError();
+        }
+        catch (ObjectDisposedException)
+        {
+            return LibC.EBadF;
+        }
+        finally
+        {
+            if (added)
+            {
+                descriptor.DangerousRelease();
             }
         }
     }
@@ -154,13 +180,22 @@ internal sealed unsafe class EpollLoop
                 uint flags = *(uint*)entry;
                 ulong token = *(ulong*)(entry + LibC.EpollEventDataOffset);
                 int slot = (int)(uint)token;
-                var connection = slot < slots.Length ? Volatile.Read(ref slots[slot]) : null;
-                if (connection is null || connection.Token != token)
+                var registration = slot < slots.Length ? Volatile.Read(ref slots[slot]) : null;
+                if (registration is null || registration.Token != token)
                 {
                     continue; // closed since; its slot is free or someone else's
                 }
 
-                connection.OnEvents(flags);
+                try
+                {
+                    registration.OnEvents(flags);
+                }
+                catch (Exception ex) when (ex is not OutOfMemoryException)
+                {
+                    // Not expected: reads are async methods whose failures end their own connection, and accepting
+                    // catches its own. Should one escape, the loop goes on serving every other connection.
+                    System.Diagnostics.Trace.TraceError($"Starling epoll loop: {ex}");
+                }
             }
         }
     }

@@ -11,6 +11,8 @@ internal static unsafe partial class LibC
 {
     public const int EpollCloexec = 0x80000;
     public const int EpollCtlAdd = 1;
+    public const int EpollCtlDel = 2;
+    public const int EpollCtlMod = 3;
 
     public const uint EpollIn = 0x001;
     public const uint EpollOut = 0x004;
