@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Net;
 using System.Net.Sockets;
 using Starling.Mqtt;
 using Starling.Mqtt.Packets;
@@ -25,12 +26,20 @@ public sealed class RawClient : IAsyncDisposable
         _version = version;
     }
 
-    public static async Task<RawClient> ConnectAsync(int port, MqttProtocolVersion version = MqttProtocolVersion.V311)
+    public static Task<RawClient> ConnectAsync(int port, MqttProtocolVersion version = MqttProtocolVersion.V311) =>
+        ConnectAsync(new IPEndPoint(IPAddress.Loopback, port), version);
+
+    /// <summary>Connects to <paramref name="endPoint"/>; <paramref name="configure"/> may set socket options first (a small receive buffer).</summary>
+    public static async Task<RawClient> ConnectAsync(IPEndPoint endPoint, MqttProtocolVersion version, Action<Socket>? configure = null)
     {
-        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        await socket.ConnectAsync("127.0.0.1", port);
+        var socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        configure?.Invoke(socket);
+        await socket.ConnectAsync(endPoint);
         return new RawClient(socket, version);
     }
+
+    /// <summary>This end's address, as the broker sees the peer.</summary>
+    public IPEndPoint LocalEndPoint => (IPEndPoint)_socket.LocalEndPoint!;
 
     /// <summary>Connects and sends CONNECT, returning the CONNACK.</summary>
     public static async Task<(RawClient Client, ConnAckPacket ConnAck)> ConnectAsync(int port, ConnectPacket connect)

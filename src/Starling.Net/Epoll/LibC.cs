@@ -31,12 +31,7 @@ internal static unsafe partial class LibC
     public const int EIntr = 4;
     public const int EAgain = 11;
     public const int EBadF = 9;
-    public const int EInval = 22;
-    public const int ENFile = 23;
-    public const int EMFile = 24;
     public const int EPipe = 32;
-    public const int ENoBufs = 105;
-    public const int ENoMem = 12;
     public const int EConnAborted = 103;
     public const int EConnReset = 104;
 
@@ -75,9 +70,6 @@ internal static unsafe partial class LibC
     [LibraryImport("libc", EntryPoint = "shutdown", SetLastError = true)]
     public static partial int Shutdown(SafeHandle fd, int how);
 
-    [LibraryImport("libc", EntryPoint = "poll", SetLastError = true)]
-    public static partial int Poll(PollDescriptor* descriptors, nuint count, int timeoutMilliseconds);
-
     [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
     public static partial int Close(int fd);
 
@@ -86,17 +78,6 @@ internal static unsafe partial class LibC
 
     [LibraryImport("libc", EntryPoint = "getsockname", SetLastError = true)]
     public static partial int GetSocketName(SafeHandle fd, byte* address, uint* addressLength);
-
-    public const short PollIn = 0x001;
-
-    /// <summary>struct pollfd.</summary>
-    [StructLayout(LayoutKind.Sequential)]
-    public struct PollDescriptor
-    {
-        public int Fd;
-        public short Events;
-        public short ReturnedEvents;
-    }
 
     /// <summary>struct iovec.</summary>
     [StructLayout(LayoutKind.Sequential)]
