@@ -20,6 +20,13 @@ internal sealed partial class EpollConnection : EpollRegistration, IAcceptedConn
 
     private const int InitialBufferSize = 4096;
 
+    /// <summary>
+    /// Reads one run makes before it lets others go first: on the loop thread, a client that sends without pause
+    /// would otherwise keep every other connection of the loop waiting. The rest of its bytes are read on the
+    /// thread pool (and again in turns there).
+    /// </summary>
+    private const int ReadsPerTurn = 16;
+
     /// <summary>No read queued or running.</summary>
     private const int ReadIdle = 0;
 
@@ -162,7 +169,8 @@ internal sealed partial class EpollConnection : EpollRegistration, IAcceptedConn
     private async Task ReadAsync()
     {
         var engine = _engine!;
-        bool idle = false;
+        bool open = false; // false when the loop below ends the connection
+        int reads = 0;
         try
         {
             while (true)
@@ -186,6 +194,14 @@ internal sealed partial class EpollConnection : EpollRegistration, IAcceptedConn
                         _buffer.AsSpan(0, _filled).CopyTo(larger);
                         ArrayPool<byte>.Shared.Return(_buffer);
                         _buffer = larger;
+                    }
+
+                    if (++reads > ReadsPerTurn)
+                    {
+                        // Others' turn: carry on from the thread pool's queue (still "running", so no second read starts).
+                        open = true;
+                        ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+                        return;
                     }
 
                     int received = Receive(_buffer.AsSpan(_filled), out int error);
@@ -218,7 +234,7 @@ internal sealed partial class EpollConnection : EpollRegistration, IAcceptedConn
 
                 if (Interlocked.CompareExchange(ref _readState, ReadIdle, ReadRunning) == ReadRunning)
                 {
-                    idle = true;
+                    open = true;
                     return;
                 }
 
@@ -227,7 +243,7 @@ internal sealed partial class EpollConnection : EpollRegistration, IAcceptedConn
         }
         finally
         {
-            if (!idle)
+            if (!open)
             {
                 await EndAsync(engine).ConfigureAwait(false);
             }
