@@ -51,19 +51,23 @@ internal sealed class SendBuffer : IBufferWriter<byte>
         return _buffer.AsSpan(_written);
     }
 
-    /// <summary>Appends a payload: shared by reference when large and array-backed, else copied.</summary>
-    public void WritePayload(ReadOnlyMemory<byte> payload)
+    /// <summary>
+    /// Appends a payload: shared by reference when large and array-backed (true: the buffer keeps referring to
+    /// the payload's array until the batch is sent), else copied (false: the caller's array is free at once).
+    /// </summary>
+    public bool WritePayload(ReadOnlyMemory<byte> payload)
     {
         if (payload.Length >= SharedPayloadThreshold && MemoryMarshal.TryGetArray(payload, out var segment))
         {
             var shared = _shared ??= TakeSpare();
             shared.Add(new SharedPayload(_written, segment));
             _sharedBytes += payload.Length;
-            return;
+            return true;
         }
 
         payload.Span.CopyTo(GetSpan(payload.Length));
         Advance(payload.Length);
+        return false;
     }
 
     /// <summary>Hands over what was written; the caller sends it and gives it back with <see cref="Release"/>.</summary>
