@@ -190,7 +190,7 @@ public sealed partial class MqttConnection
     {
         if (retain)
         {
-            StoreRetained(message);
+            _broker.StoreRetained(message);
         }
 
         _broker.Router.Dispatch(message, matches);
@@ -234,19 +234,6 @@ public sealed partial class MqttConnection
         }
 
         return aliases[alias] ?? throw new MqttProtocolException(MqttReasonCode.ProtocolError, "MQTT-3.3.2-12", $"Topic alias {alias} was never set on this connection.");
-    }
-
-    private void StoreRetained(ApplicationMessage message)
-    {
-        if (message.Payload.IsEmpty)
-        {
-            _broker.Retained.Remove(message.Topic); // [MQTT-3.3.1-10] an empty retained message deletes the topic's
-        }
-        else
-        {
-            message.MarkHeld(); // the store keeps it after the dispatch
-            _broker.Retained.Set(message); // [MQTT-3.3.1-5] replaces any previous one
-        }
     }
 
     private void Acknowledge(in MqttPublishView view, MqttReasonCode reason, string? reasonString)
