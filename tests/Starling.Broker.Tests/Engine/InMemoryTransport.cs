@@ -18,6 +18,7 @@ internal sealed class InMemoryTransport : IConnectionTransport
     private readonly MqttProtocolVersion _version;
     private byte[] _pending = [];
     private byte[] _received = [];
+    private volatile TaskCompletionSource? _sendsPaused;
 
     public InMemoryTransport(MqttBroker broker, MqttProtocolVersion version = MqttProtocolVersion.V311)
     {
@@ -37,8 +38,34 @@ internal sealed class InMemoryTransport : IConnectionTransport
 
     public ValueTask SendAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
     {
-        _sent.Writer.TryWrite(data.ToArray());
+        var copy = data.ToArray();
+        var paused = _sendsPaused;
+        if (paused is not null)
+        {
+            return new ValueTask(SendWhenResumedAsync(paused.Task, copy));
+        }
+
+        _sent.Writer.TryWrite(copy);
         return ValueTask.CompletedTask;
+    }
+
+    /// <summary>
+    /// Sends stop completing, as a client that stops reading: the engine's send buffer fills up behind the send
+    /// in progress (what it already wrote arrives in order after <see cref="ResumeSends"/>).
+    /// </summary>
+    public void PauseSends() => _sendsPaused = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public void ResumeSends()
+    {
+        var paused = _sendsPaused;
+        _sendsPaused = null;
+        paused?.TrySetResult();
+    }
+
+    private async Task SendWhenResumedAsync(Task resumed, byte[] copy)
+    {
+        await resumed;
+        _sent.Writer.TryWrite(copy);
     }
 
     public void Close()
