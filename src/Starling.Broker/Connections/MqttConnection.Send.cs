@@ -278,6 +278,14 @@ public sealed partial class MqttConnection : IThreadPoolWorkItem
         }
     }
 
+    private void TrimSendBuffer()
+    {
+        lock (_sendGate)
+        {
+            _send.TrimIdle();
+        }
+    }
+
     private void ClearSendBuffer()
     {
         lock (_sendGate)

@@ -19,6 +19,7 @@ internal sealed class InMemoryTransport : IConnectionTransport
     private byte[] _pending = [];
     private byte[] _received = [];
     private volatile TaskCompletionSource? _sendsPaused;
+    private long _discardedBytes;
 
     public InMemoryTransport(MqttBroker broker, MqttProtocolVersion version = MqttProtocolVersion.V311)
     {
@@ -36,8 +37,20 @@ internal sealed class InMemoryTransport : IConnectionTransport
 
     public TaskCompletionSource Closed { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+    /// <summary>Whether sent bytes are thrown away (a fast reader whose packets the test does not look at); see <see cref="DiscardedBytes"/>.</summary>
+    public bool DiscardSends { get; set; }
+
+    /// <summary>How many bytes were thrown away while <see cref="DiscardSends"/> was set.</summary>
+    public long DiscardedBytes => Volatile.Read(ref _discardedBytes);
+
     public ValueTask SendAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
     {
+        if (DiscardSends)
+        {
+            Interlocked.Add(ref _discardedBytes, data.Length);
+            return ValueTask.CompletedTask;
+        }
+
         var copy = data.ToArray();
         var paused = _sendsPaused;
         if (paused is not null)
