@@ -101,7 +101,7 @@ public class SendBufferTests
         var buffer = new SendBuffer();
         buffer.Write<byte>([1]);
         buffer.Release(buffer.Take());
-        buffer.Write(new byte[100_000]);
+        buffer.Write(new byte[300_000]); // above the 256 KB kept at most
         buffer.Release(buffer.Take());
 
         Assert.False(buffer.KeepsArray);
