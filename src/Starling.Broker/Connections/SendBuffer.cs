@@ -33,6 +33,7 @@ internal sealed class SendBuffer : IBufferWriter<byte>
     private int _written;
     private List<SharedPayload>? _shared;
     private List<SharedPayload>? _spare;
+    private List<SharedPayload>? _secondSpare;
     private int _sharedBytes;
 
     /// <summary>
@@ -121,8 +122,17 @@ internal sealed class SendBuffer : IBufferWriter<byte>
 
         if (batch.Shared is { } shared)
         {
-            shared.Clear(); // let the messages go
-            _spare ??= shared;
+            // Let the messages go, and keep the list: at most two are ever in use (one in flight, one filling), so
+            // with two spare slots none is dropped when a batch without shared payloads came between.
+            shared.Clear();
+            if (_spare is null)
+            {
+                _spare = shared;
+            }
+            else
+            {
+                _secondSpare ??= shared;
+            }
         }
     }
 
@@ -159,8 +169,16 @@ internal sealed class SendBuffer : IBufferWriter<byte>
 
     private List<SharedPayload> TakeSpare()
     {
-        var list = _spare ?? [];
-        _spare = null;
+        var list = _spare ?? _secondSpare ?? [];
+        if (list == _spare)
+        {
+            _spare = null;
+        }
+        else if (list == _secondSpare)
+        {
+            _secondSpare = null;
+        }
+
         return list;
     }
 

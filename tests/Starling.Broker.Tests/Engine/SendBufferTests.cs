@@ -108,6 +108,32 @@ public class SendBufferTests
     }
 
     [Fact]
+    public void SharedPayloadLists_AreReused_EvenAfterABatchWithoutSharedPayloads()
+    {
+        var buffer = new SendBuffer();
+        var large = Bytes(SendBuffer.SharedPayloadThreshold, 1);
+        buffer.WritePayload(large);
+        var first = buffer.Take();
+        buffer.WritePayload(large); // written while the first batch is being sent: a second list
+        buffer.Release(first);
+        var second = buffer.Take();
+        buffer.Release(second); // nothing written meanwhile: two lists are spare now
+
+        buffer.WritePayload(large);
+        var third = buffer.Take();
+        buffer.WritePayload(large);
+        var fourth = buffer.Take();
+
+        // Both lists came back; neither was dropped for a new one (whose growth would allocate again).
+        Assert.NotSame(first.Shared, second.Shared);
+        Assert.True(
+            (ReferenceEquals(third.Shared, first.Shared) && ReferenceEquals(fourth.Shared, second.Shared))
+            || (ReferenceEquals(third.Shared, second.Shared) && ReferenceEquals(fourth.Shared, first.Shared)));
+        buffer.Release(third);
+        buffer.Release(fourth);
+    }
+
+    [Fact]
     public void AMemoryThatIsNotAnArray_IsCopied()
     {
         using var owner = new NativeMemoryOwner(2048);
