@@ -61,10 +61,10 @@ public sealed class FanOutAllocationTests
         PublishMany(publisher, packet, Measured, subscribers, deliveredSize);
         long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
 
-        // A Debug build boxes async state machines.
+        // A Debug build boxes the receive path's async state machines, 400 B per PUBLISH; Release boxes nothing.
         bool optimized = typeof(MqttBroker).Assembly.GetCustomAttributes(typeof(DebuggableAttribute), false)
             is not [DebuggableAttribute { IsJITOptimizerDisabled: true }];
-        long allowed = optimized ? ConstantAllowance : Measured * 400L;
+        long allowed = (optimized ? 0 : Measured * 400L) + ConstantAllowance;
         Assert.True(allocated <= allowed, $"{allocated} bytes for {Measured} messages to {Subscribers} subscribers ({(double)allocated / Measured:F2} B per message)");
     }
 
