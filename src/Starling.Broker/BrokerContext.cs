@@ -52,17 +52,27 @@ internal sealed class BrokerContext
     {
         if (will.Retain && Options.RetainAvailable)
         {
-            if (will.Payload.IsEmpty)
-            {
-                Retained.Remove(will.Topic);
-            }
-            else
-            {
-                Retained.Set(will);
-            }
+            StoreRetained(will);
         }
 
         Router.Publish(will);
+    }
+
+    /// <summary>
+    /// Keeps a retained message for the topic's future subscribers, replacing any previous one [MQTT-3.3.1-5]; an
+    /// empty payload deletes the topic's instead [MQTT-3.3.1-10].
+    /// </summary>
+    public void StoreRetained(ApplicationMessage message)
+    {
+        if (message.Payload.IsEmpty)
+        {
+            Retained.Remove(message.Topic);
+        }
+        else
+        {
+            message.MarkHeld(); // the store keeps it after the dispatch
+            Retained.Set(message);
+        }
     }
 
     public void ConnectionClosed(MqttConnection connection)

@@ -141,14 +141,7 @@ public sealed class MqttBroker : IAsyncDisposable
         var message = new ApplicationMessage(topic, payload.ToArray(), qos, retain, properties);
         if (retain && Options.RetainAvailable)
         {
-            if (payload.IsEmpty)
-            {
-                _context.Retained.Remove(topic);
-            }
-            else
-            {
-                _context.Retained.Set(message);
-            }
+            _context.StoreRetained(message);
         }
 
         _context.Router.Publish(message);

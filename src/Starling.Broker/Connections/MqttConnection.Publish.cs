@@ -15,6 +15,7 @@ public sealed partial class MqttConnection
     private PublishRateLimiter? _publishRate;
     private string? _lastTopic;
     private byte[]? _lastTopicUtf8;
+    private ScratchMessage? _scratch;
 
     private async ValueTask HandlePublishAsync(MqttFixedHeader header, ReadOnlySequence<byte> body)
     {
@@ -146,7 +147,8 @@ public sealed partial class MqttConnection
 
     /// <summary>
     /// Matches the topic, and only when someone subscribes or the message is retained builds the shared
-    /// <see cref="ApplicationMessage"/> (one copy of the payload) and hands it on.
+    /// <see cref="ApplicationMessage"/> (one copy of the payload) and hands it on. A small payload the hooks did not
+    /// copy goes into the connection's <see cref="ScratchMessage"/>, reused unless a delivery held it.
     /// </summary>
     private void Route(in MqttPublishView view, string? topic, ReadOnlyMemory<byte>? payload, MqttProperties? properties, byte[]? topicCopy)
     {
@@ -163,17 +165,32 @@ public sealed partial class MqttConnection
             (topic, topicCopy) = RememberTopic(topicUtf8);
         }
 
-        var message = new ApplicationMessage(
-            topic ?? Encoding.UTF8.GetString(topicUtf8),
-            payload ?? view.Payload.ToArray(),
-            view.QoS,
-            view.Retain,
-            properties,
-            _client!.ClientId,
-            topicCopy ?? topicUtf8.ToArray());
+        topic ??= Encoding.UTF8.GetString(topicUtf8);
+        topicCopy ??= topicUtf8.ToArray();
+        if (payload is null && ScratchMessage.Fits(view.Payload.Length))
+        {
+            var scratch = _scratch ??= new ScratchMessage();
+            try
+            {
+                Dispatch(scratch.Fill(topic, topicCopy, view.Payload, view.QoS, view.Retain, properties, _client!.ClientId), retain, matches);
+            }
+            finally
+            {
+                scratch.Release();
+            }
+
+            return;
+        }
+
+        var message = new ApplicationMessage(topic, payload ?? view.Payload.ToArray(), view.QoS, view.Retain, properties, _client!.ClientId, topicCopy);
+        Dispatch(message, retain, matches);
+    }
+
+    private void Dispatch(ApplicationMessage message, bool retain, List<Subscription> matches)
+    {
         if (retain)
         {
-            StoreRetained(message);
+            _broker.StoreRetained(message);
         }
 
         _broker.Router.Dispatch(message, matches);
@@ -217,18 +234,6 @@ public sealed partial class MqttConnection
         }
 
         return aliases[alias] ?? throw new MqttProtocolException(MqttReasonCode.ProtocolError, "MQTT-3.3.2-12", $"Topic alias {alias} was never set on this connection.");
-    }
-
-    private void StoreRetained(ApplicationMessage message)
-    {
-        if (message.Payload.IsEmpty)
-        {
-            _broker.Retained.Remove(message.Topic); // [MQTT-3.3.1-10] an empty retained message deletes the topic's
-        }
-        else
-        {
-            _broker.Retained.Set(message); // [MQTT-3.3.1-5] replaces any previous one
-        }
     }
 
     private void Acknowledge(in MqttPublishView view, MqttReasonCode reason, string? reasonString)

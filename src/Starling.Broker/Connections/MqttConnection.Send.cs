@@ -39,10 +39,11 @@ public sealed partial class MqttConnection : IThreadPoolWorkItem
     internal bool IsSendBufferFull => _send.Length + Volatile.Read(ref _sendingBytes) >= _broker.Options.MaximumSendBufferBytes;
 
     /// <summary>
-    /// Encodes a PUBLISH for this client. QoS 0 is refused (false) when the send buffer is full; QoS 1 and 2
-    /// are held to the in-flight window by the session, so they are always written.
+    /// Encodes a PUBLISH for this client, with the 5.0 <paramref name="overrides"/> that <see cref="FitsClient"/>
+    /// worked out for it. QoS 0 is refused (false) when the send buffer is full; QoS 1 and 2 are held to the
+    /// in-flight window by the session, so they are always written.
     /// </summary>
-    internal bool TryWritePublish(in OutgoingMessage message, ushort packetId, bool dup)
+    internal bool TryWritePublish(in OutgoingMessage message, MqttPublishOverrides overrides, ushort packetId, bool dup)
     {
         lock (_send)
         {
@@ -52,25 +53,23 @@ public sealed partial class MqttConnection : IThreadPoolWorkItem
             }
 
             var topic = message.Message.TopicUtf8.AsSpan();
-            var overrides = default(MqttPublishOverrides);
-            if (_version == MqttProtocolVersion.V500)
+            if (_version == MqttProtocolVersion.V500 && _clientTopicAliasMaximum > 0 && _broker.Options.OutboundTopicAliasMaximum > 0)
             {
-                overrides = DeliveryOverrides(message);
-                if (_clientTopicAliasMaximum > 0 && _broker.Options.OutboundTopicAliasMaximum > 0)
+                var aliases = _outboundAliases ??= new OutboundTopicAliases(Math.Min(_clientTopicAliasMaximum, _broker.Options.OutboundTopicAliasMaximum));
+                overrides = overrides with { TopicAlias = aliases.Get(message.Message.Topic, out bool known) };
+                if (known)
                 {
-                    var aliases = _outboundAliases ??= new OutboundTopicAliases(Math.Min(_clientTopicAliasMaximum, _broker.Options.OutboundTopicAliasMaximum));
-                    overrides = overrides with { TopicAlias = aliases.Get(message.Message.Topic, out bool known) };
-                    if (known)
-                    {
-                        topic = default; // the client already maps this alias to the topic [MQTT-3.3.2-12]
-                    }
+                    topic = default; // the client already maps this alias to the topic [MQTT-3.3.2-12]
                 }
             }
 
             // The message's properties are shared by every delivery; only the overrides are this client's.
             var payload = message.Message.Payload;
             MqttPacketWriter.WritePublishHeader(_send, _version, topic, payload.Length, message.QoS, message.Retain, dup, packetId, message.Message.Properties, overrides);
-            _send.WritePayload(payload);
+            if (_send.WritePayload(payload))
+            {
+                message.Message.MarkHeld(); // the batch refers to the payload until it is sent
+            }
         }
 
         ScheduleFlush();
@@ -79,22 +78,25 @@ public sealed partial class MqttConnection : IThreadPoolWorkItem
 
     /// <summary>
     /// Whether the PUBLISH fits the client's 5.0 Maximum Packet Size. One that does not is dropped for this
-    /// client alone, as if sent [MQTT-3.1.2-25]; the others still get it.
+    /// client alone, as if sent [MQTT-3.1.2-25]; the others still get it. Gives the delivery's 5.0 overrides
+    /// (default for 3.1.1) for <see cref="TryWritePublish"/>, which is always called right after, so they are
+    /// worked out once per delivery.
     /// </summary>
-    internal bool FitsClient(in OutgoingMessage message)
+    internal bool FitsClient(in OutgoingMessage message, out MqttPublishOverrides overrides)
     {
+        overrides = _version == MqttProtocolVersion.V500 ? DeliveryOverrides(message) : default;
         if (_clientMaximumPacketSize == uint.MaxValue)
         {
             return true;
         }
 
-        var overrides = DeliveryOverrides(message);
+        var largest = overrides;
         if (_clientTopicAliasMaximum > 0 && _broker.Options.OutboundTopicAliasMaximum > 0)
         {
-            overrides = overrides with { TopicAlias = 1 }; // room for an alias: the size is checked for the largest form
+            largest = largest with { TopicAlias = 1 }; // room for an alias: the size is checked for the largest form
         }
 
-        int size = MqttPacketWriter.GetPublishSize(_version, message.Message.TopicUtf8.Length, message.Message.Payload.Length, message.QoS, message.Message.Properties, overrides);
+        int size = MqttPacketWriter.GetPublishSize(_version, message.Message.TopicUtf8.Length, message.Message.Payload.Length, message.QoS, message.Message.Properties, largest);
         return (uint)size <= _clientMaximumPacketSize;
     }
 
@@ -297,6 +299,14 @@ public sealed partial class MqttConnection : IThreadPoolWorkItem
                 sliceBytes = 0;
                 Volatile.Write(ref _sendingSince, Environment.TickCount64);
             }
+        }
+    }
+
+    private void TrimSendBuffer()
+    {
+        lock (_send)
+        {
+            _send.TrimIdle();
         }
     }
 

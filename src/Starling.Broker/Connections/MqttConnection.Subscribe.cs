@@ -161,7 +161,7 @@ public sealed partial class MqttConnection
                 }
 
                 var qos = message.QoS < subscription.QoS ? message.QoS : subscription.QoS;
-                session.Deliver(new OutgoingMessage(message, qos, Retain: true, subscription.SubscriptionId == 0 ? null : [subscription.SubscriptionId]));
+                session.Deliver(new OutgoingMessage(message, qos, Retain: true, subscription.SubscriptionIds));
             }
         }
     }

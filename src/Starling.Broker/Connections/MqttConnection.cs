@@ -160,6 +160,7 @@ public sealed partial class MqttConnection
     /// <summary>Closes connections that sent no CONNECT in time, or nothing within 1.5 keep-alive intervals [MQTT-3.1.2-24].</summary>
     internal void CheckTimeouts(long now)
     {
+        TrimSendBuffer(); // once a second, as the sweep calls this: an idle connection gives its send array back
         long sendingSince = Volatile.Read(ref _sendingSince);
         if (sendingSince != 0 && now - sendingSince > _broker.Options.SendTimeoutSeconds * 1000L)
         {

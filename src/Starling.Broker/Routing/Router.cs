@@ -49,7 +49,7 @@ internal sealed class Router
             var only = matches[0];
             if (!IsNoLocalEcho(only, message))
             {
-                only.Session.Deliver(new OutgoingMessage(message, Min(message.QoS, only.QoS), only.RetainAsPublished && message.Retain, only.SubscriptionId == 0 ? null : [only.SubscriptionId], only.ShareGroup is null ? null : only));
+                only.Session.Deliver(new OutgoingMessage(message, Min(message.QoS, only.QoS), only.RetainAsPublished && message.Retain, only.SubscriptionIds, only.ShareGroup is null ? null : only));
             }
 
             return;
@@ -76,7 +76,7 @@ internal sealed class Router
             if (subscription.ShareGroup is not null)
             {
                 // A shared subscription's copy is delivered on its own, beside any non-shared one (5.0 section 4.8.2).
-                deliveries.Add(new PendingDelivery(subscription.Session, qos, retain, subscription.SubscriptionId == 0 ? null : [subscription.SubscriptionId], subscription));
+                deliveries.Add(new PendingDelivery(subscription.Session, qos, retain, subscription.SubscriptionIds, subscription));
                 continue;
             }
 
@@ -87,13 +87,13 @@ internal sealed class Router
                 {
                     QoS = qos > existing.QoS ? qos : existing.QoS,
                     Retain = existing.Retain || retain,
-                    SubscriptionIds = AddId(existing.SubscriptionIds, subscription.SubscriptionId),
+                    SubscriptionIds = AddId(existing.SubscriptionIds, subscription),
                 };
             }
             else
             {
                 bySession[subscription.Session] = deliveries.Count;
-                deliveries.Add(new PendingDelivery(subscription.Session, qos, retain, subscription.SubscriptionId == 0 ? null : [subscription.SubscriptionId]));
+                deliveries.Add(new PendingDelivery(subscription.Session, qos, retain, subscription.SubscriptionIds));
             }
         }
 
@@ -115,14 +115,15 @@ internal sealed class Router
 
     private static MqttQualityOfService Min(MqttQualityOfService a, MqttQualityOfService b) => a < b ? a : b;
 
-    private static uint[]? AddId(uint[]? ids, uint id)
+    /// <summary>The identifiers so far plus the subscription's; a new array only when both have some (the cached ones are never changed).</summary>
+    private static uint[]? AddId(uint[]? ids, Subscription subscription)
     {
-        if (id == 0)
+        if (subscription.SubscriptionIds is null)
         {
             return ids;
         }
 
-        return ids is null ? [id] : [.. ids, id];
+        return ids is null ? subscription.SubscriptionIds : [.. ids, subscription.SubscriptionId];
     }
 
     /// <summary>
@@ -150,7 +151,7 @@ internal sealed class Router
                 continue;
             }
 
-            other.Session.Deliver(held with { QoS = Min(held.Message.QoS, other.QoS), SubscriptionIds = other.SubscriptionId == 0 ? null : [other.SubscriptionId], SharedVia = other });
+            other.Session.Deliver(held with { QoS = Min(held.Message.QoS, other.QoS), SubscriptionIds = other.SubscriptionIds, SharedVia = other });
         }
     }
 

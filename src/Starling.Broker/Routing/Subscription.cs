@@ -17,6 +17,7 @@ public sealed class Subscription : ITopicSubscription
         RetainAsPublished = retainAsPublished;
         RetainHandling = retainHandling;
         SubscriptionId = subscriptionId;
+        SubscriptionIds = subscriptionId == 0 ? null : [subscriptionId];
     }
 
     /// <summary>The subscribing session.</summary>
@@ -51,4 +52,11 @@ public sealed class Subscription : ITopicSubscription
 
     /// <summary>5.0 Subscription Identifier, 0 when none.</summary>
     public uint SubscriptionId { get; }
+
+    /// <summary>
+    /// <see cref="SubscriptionId"/> as the list a delivery carries, null when none: made once here, not per
+    /// delivery. Shared by every delivery through this subscription, so never changed (the router builds a new
+    /// array to combine identifiers).
+    /// </summary>
+    internal uint[]? SubscriptionIds { get; }
 }

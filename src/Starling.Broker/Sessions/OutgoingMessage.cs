@@ -21,6 +21,7 @@ internal sealed class InflightMessage
     {
         PacketId = packetId;
         Message = message;
+        message.Message.MarkHeld(); // kept until acknowledged, and resent from here
     }
 
     public ushort PacketId { get; }

@@ -104,7 +104,7 @@ public sealed partial class Session
             var connection = Connection;
             if (connection is not null)
             {
-                if (!connection.FitsClient(message))
+                if (!connection.FitsClient(message, out var overrides))
                 {
                     Broker.Metrics.OversizeDropped();
                     return;
@@ -113,7 +113,7 @@ public sealed partial class Session
                 if (message.QoS == MqttQualityOfService.AtMostOnce)
                 {
                     // QoS 0 to a connected client is written now or, when its send buffer is full, dropped.
-                    if (!connection.TryWritePublish(message, 0, dup: false))
+                    if (!connection.TryWritePublish(message, overrides, 0, dup: false))
                     {
                         Broker.Metrics.QoS0Dropped();
                     }
@@ -122,7 +122,7 @@ public sealed partial class Session
                 }
                 else if (_pending is not { Count: > 0 } && HasWindow(connection) && !connection.IsSendBufferFull)
                 {
-                    SendInflight(connection, message);
+                    SendInflight(connection, message, overrides);
                     return;
                 }
                 else if (!HasWindow(connection))
@@ -241,24 +241,20 @@ public sealed partial class Session
         {
             // Messages whose onward delivery had started are resent even if expired since; one the new
             // connection's Maximum Packet Size cannot take is dropped.
-            // (A loop, not RemoveAll with a lambda: the lambda's closure would be allocated on every CONNECT.)
-            for (int i = _inflight.Count - 1; i >= 0; i--)
+            for (int i = 0; i < _inflight.Count; i++)
             {
-                if (!_inflight[i].Released && !connection.FitsClient(_inflight[i].Message))
-                {
-                    _inflight.RemoveAt(i);
-                }
-            }
-
-            foreach (var inflight in _inflight)
-            {
+                var inflight = _inflight[i];
                 if (inflight.Released)
                 {
                     connection.WritePubRel(inflight.PacketId, MqttReasonCode.Success);
                 }
+                else if (connection.FitsClient(inflight.Message, out var overrides))
+                {
+                    connection.TryWritePublish(inflight.Message, overrides, inflight.PacketId, dup: true);
+                }
                 else
                 {
-                    connection.TryWritePublish(inflight.Message, inflight.PacketId, dup: true);
+                    _inflight.RemoveAt(i--);
                 }
             }
         }
@@ -340,7 +336,7 @@ public sealed partial class Session
         while (_pending.Count > 0 && !connection.IsSendBufferFull)
         {
             var next = _pending.Peek();
-            if (next.Message.IsExpired || !connection.FitsClient(next))
+            if (next.Message.IsExpired || !connection.FitsClient(next, out var overrides))
             {
                 // [MQTT-3.3.2-5] An expired message whose delivery had not started is deleted; so is one too large for this client.
                 DequeuePending();
@@ -350,7 +346,7 @@ public sealed partial class Session
             if (next.QoS == MqttQualityOfService.AtMostOnce)
             {
                 DequeuePending();
-                connection.TryWritePublish(next, 0, dup: false);
+                connection.TryWritePublish(next, overrides, 0, dup: false);
                 continue;
             }
 
@@ -360,17 +356,17 @@ public sealed partial class Session
             }
 
             DequeuePending();
-            SendInflight(connection, next);
+            SendInflight(connection, next, overrides);
         }
     }
 
     private bool HasWindow(MqttConnection connection) => (_inflight?.Count ?? 0) < connection.SendWindow;
 
-    private void SendInflight(MqttConnection connection, in OutgoingMessage message)
+    private void SendInflight(MqttConnection connection, in OutgoingMessage message, MqttPublishOverrides overrides)
     {
         ushort packetId = NextPacketId();
         (_inflight ??= []).Add(new InflightMessage(packetId, message));
-        connection.TryWritePublish(message, packetId, dup: false);
+        connection.TryWritePublish(message, overrides, packetId, dup: false);
     }
 
     private void Enqueue(in OutgoingMessage message)
@@ -390,6 +386,7 @@ public sealed partial class Session
         }
 
         queue.Enqueue(message);
+        message.Message.MarkHeld(); // the queue outlives the dispatch; Pump reads it from other threads
         _pendingBytes += size;
     }
 

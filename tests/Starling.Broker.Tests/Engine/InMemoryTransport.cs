@@ -18,6 +18,8 @@ internal sealed class InMemoryTransport : IConnectionTransport
     private readonly MqttProtocolVersion _version;
     private byte[] _pending = [];
     private byte[] _received = [];
+    private volatile TaskCompletionSource? _sendsPaused;
+    private long _discardedBytes;
 
     public InMemoryTransport(MqttBroker broker, MqttProtocolVersion version = MqttProtocolVersion.V311)
     {
@@ -35,10 +37,48 @@ internal sealed class InMemoryTransport : IConnectionTransport
 
     public TaskCompletionSource Closed { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+    /// <summary>Whether sent bytes are thrown away (a fast reader whose packets the test does not look at); see <see cref="DiscardedBytes"/>.</summary>
+    public bool DiscardSends { get; set; }
+
+    /// <summary>How many bytes were thrown away while <see cref="DiscardSends"/> was set.</summary>
+    public long DiscardedBytes => Volatile.Read(ref _discardedBytes);
+
     public ValueTask SendAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
     {
-        _sent.Writer.TryWrite(data.ToArray());
+        if (DiscardSends)
+        {
+            Interlocked.Add(ref _discardedBytes, data.Length);
+            return ValueTask.CompletedTask;
+        }
+
+        var copy = data.ToArray();
+        var paused = _sendsPaused;
+        if (paused is not null)
+        {
+            return new ValueTask(SendWhenResumedAsync(paused.Task, copy));
+        }
+
+        _sent.Writer.TryWrite(copy);
         return ValueTask.CompletedTask;
+    }
+
+    /// <summary>
+    /// Sends stop completing, as a client that stops reading: the engine's send buffer fills up behind the send
+    /// in progress (what it already wrote arrives in order after <see cref="ResumeSends"/>).
+    /// </summary>
+    public void PauseSends() => _sendsPaused = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public void ResumeSends()
+    {
+        var paused = _sendsPaused;
+        _sendsPaused = null;
+        paused?.TrySetResult();
+    }
+
+    private async Task SendWhenResumedAsync(Task resumed, byte[] copy)
+    {
+        await resumed;
+        _sent.Writer.TryWrite(copy);
     }
 
     public void Close()

@@ -60,6 +60,80 @@ public class SendBufferTests
     }
 
     [Fact]
+    public void ABusyBuffer_WritesItsNextBatch_IntoTheArrayOfTheLastOne()
+    {
+        var buffer = new SendBuffer();
+        buffer.Write<byte>([1]);
+        buffer.Release(buffer.Take());
+        Assert.False(buffer.KeepsArray); // one batch (a CONNACK, a PINGRESP) keeps nothing
+
+        buffer.Write<byte>([2]);
+        var second = buffer.Take();
+        buffer.Release(second);
+        Assert.True(buffer.KeepsArray);
+
+        buffer.Write<byte>([3]);
+        var third = buffer.Take();
+        Assert.Same(second.Buffer, third.Buffer); // no round trip through the shared pool
+        Assert.Equal([3], Flatten(third));
+        buffer.Release(third);
+    }
+
+    [Fact]
+    public void TrimIdle_GivesTheKeptArrayBack_OnlyAfterAQuietInterval()
+    {
+        var buffer = new SendBuffer();
+        for (int i = 0; i < 3; i++)
+        {
+            buffer.Write<byte>([1]);
+            buffer.Release(buffer.Take());
+        }
+
+        buffer.TrimIdle(); // busy since the last trim: keeps it
+        Assert.True(buffer.KeepsArray);
+        buffer.TrimIdle(); // nothing sent since: idle
+        Assert.False(buffer.KeepsArray);
+    }
+
+    [Fact]
+    public void ABurstsLargeArray_IsNotKept()
+    {
+        var buffer = new SendBuffer();
+        buffer.Write<byte>([1]);
+        buffer.Release(buffer.Take());
+        buffer.Write(new byte[300_000]); // above the 256 KB kept at most
+        buffer.Release(buffer.Take());
+
+        Assert.False(buffer.KeepsArray);
+    }
+
+    [Fact]
+    public void SharedPayloadLists_AreReused_EvenAfterABatchWithoutSharedPayloads()
+    {
+        var buffer = new SendBuffer();
+        var large = Bytes(SendBuffer.SharedPayloadThreshold, 1);
+        buffer.WritePayload(large);
+        var first = buffer.Take();
+        buffer.WritePayload(large); // written while the first batch is being sent: a second list
+        buffer.Release(first);
+        var second = buffer.Take();
+        buffer.Release(second); // nothing written meanwhile: two lists are spare now
+
+        buffer.WritePayload(large);
+        var third = buffer.Take();
+        buffer.WritePayload(large);
+        var fourth = buffer.Take();
+
+        // Both lists came back; neither was dropped for a new one (whose growth would allocate again).
+        Assert.NotSame(first.Shared, second.Shared);
+        Assert.True(
+            (ReferenceEquals(third.Shared, first.Shared) && ReferenceEquals(fourth.Shared, second.Shared))
+            || (ReferenceEquals(third.Shared, second.Shared) && ReferenceEquals(fourth.Shared, first.Shared)));
+        buffer.Release(third);
+        buffer.Release(fourth);
+    }
+
+    [Fact]
     public void AMemoryThatIsNotAnArray_IsCopied()
     {
         using var owner = new NativeMemoryOwner(2048);
