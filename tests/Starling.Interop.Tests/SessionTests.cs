@@ -26,9 +26,13 @@ public sealed class SessionTests : BrokerTestBase
 
         await using (var publisher = await MqttNet.ConnectAsync(Broker, Id("pub")))
         {
+            // QoS 0 first: the broker handles one connection's packets in order, so once the QoS 2 flow below is
+            // complete the QoS 0 message has surely been routed, while the session was still offline. (Sent last,
+            // nothing acknowledges it, and the broker may route it after the reconnection below: then it is
+            // rightly delivered live.)
+            await publisher.PublishAsync("away/0", "zero", MqttQualityOfServiceLevel.AtMostOnce);
             await publisher.PublishAsync("away/1", "one", MqttQualityOfServiceLevel.AtLeastOnce);
             await publisher.PublishAsync("away/2", "two", MqttQualityOfServiceLevel.ExactlyOnce);
-            await publisher.PublishAsync("away/0", "zero", MqttQualityOfServiceLevel.AtMostOnce);
         }
 
         var again = MqttNet.Create();
