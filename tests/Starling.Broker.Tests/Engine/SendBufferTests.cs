@@ -65,7 +65,9 @@ public class SendBufferTests
         var buffer = new SendBuffer();
         buffer.Write<byte>([1]);
         buffer.Release(buffer.Take());
-        Assert.False(buffer.KeepsArray); // one batch (a CONNACK, a PINGRESP) keeps nothing
+        buffer.Write<byte>([1]);
+        buffer.Release(buffer.Take());
+        Assert.False(buffer.KeepsArray); // two batches (a CONNACK, a SUBACK) keep nothing
 
         buffer.Write<byte>([2]);
         var second = buffer.Take();
@@ -101,7 +103,9 @@ public class SendBufferTests
         var buffer = new SendBuffer();
         buffer.Write<byte>([1]);
         buffer.Release(buffer.Take());
-        buffer.Write(new byte[300_000]); // above the 256 KB kept at most
+        buffer.Write<byte>([1]);
+        buffer.Release(buffer.Take());
+        buffer.Write(new byte[300_000]); // the third batch would be kept, but it is above the 256 KB kept at most
         buffer.Release(buffer.Take());
 
         Assert.False(buffer.KeepsArray);
