@@ -68,9 +68,9 @@ internal sealed partial class EpollConnection : EpollRegistration, IAcceptedConn
     /// <summary>Starts reading for <paramref name="engine"/>; when the connection ends, the engine is told and then <paramref name="ended"/> runs.</summary>
     public void Run(MqttConnection engine, Action<object?>? ended, object? state)
     {
-        _engine = engine;
         _ended = ended;
         _endedState = state;
+        Volatile.Write(ref _engine, engine);
         try
         {
             // Bytes that came before this (the CONNECT, often) are reported at once: epoll checks when adding.
@@ -78,7 +78,15 @@ internal sealed partial class EpollConnection : EpollRegistration, IAcceptedConn
         }
         catch (Exception ex) when (ex is ObjectDisposedException or InvalidOperationException)
         {
-            Close(); // closed before it started, or the kernel refused it: the read that Close queues ends it
+            Close(); // closed before it started, or the kernel refused it
+        }
+
+        if (IsClosed)
+        {
+            // Closed while being handed over (a handshake deadline, the broker stopping): free the slot, which the
+            // close may have missed, and let the read end the connection so that the engine hears of it.
+            _loop.Unregister(this);
+            ScheduleRead(inline: false);
         }
     }
 
@@ -168,7 +176,13 @@ internal sealed partial class EpollConnection : EpollRegistration, IAcceptedConn
     /// <remarks>Nobody awaits it; it completes synchronously (no allocation) unless the engine suspends it.</remarks>
     private async Task ReadAsync()
     {
-        var engine = _engine!;
+        if (Volatile.Read(ref _engine) is not { } engine)
+        {
+            // Closed before it was handed to the engine (refused at accept, or Run is about to see it closed).
+            Volatile.Write(ref _readState, ReadIdle);
+            return;
+        }
+
         bool open = false; // false when the loop below ends the connection
         int reads = 0;
         try
