@@ -197,6 +197,28 @@ public sealed class TcpTransportTests
         Assert.Equal(expectedRemote, addresses.ConnectRemote);
     }
 
+    /// <summary>
+    /// The listener's handshake deadline closes the connection while a slow OnAccept hook still holds it, before the
+    /// engine ever had it: the client sees the close, and the listener and the broker count nothing left open.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Transports))]
+    public async Task AConnectionClosedByTheDeadlineWhileOnAcceptRuns_IsClosedAndCountedOut(string transport)
+    {
+        var slow = new SlowAccept(TimeSpan.FromSeconds(2));
+        await using var broker = await StartAsync(transport, [slow], "--Starling:Listeners:main:Type=tcp", "--Starling:Listeners:main:HandshakeTimeoutSeconds=1");
+        var endPoint = new IPEndPoint(IPAddress.Loopback, broker.PortOf("main"));
+        await using var client = await RawClient.ConnectAsync(endPoint, MqttProtocolVersion.V311);
+        await client.SendAsync(new ConnectPacket { ClientId = "too-slow", KeepAlive = 60 });
+        Assert.True(await client.WaitForCloseAsync(Wait), "the handshake deadline did not close the connection");
+        await slow.Released.Task.WaitAsync(Wait);
+
+        var listener = broker.Service.Listeners.Single(l => l.Name == "main");
+        await WaitUntilAsync(() => listener.ConnectionCount == 0 && broker.Broker.ConnectionCount == 0);
+        Assert.Equal(0, listener.ConnectionCount);
+        Assert.Equal(0, broker.Broker.ConnectionCount);
+    }
+
     private static async Task WaitUntilAsync(Func<bool> condition)
     {
         var deadline = DateTime.UtcNow + Wait;
@@ -228,6 +250,18 @@ public sealed class TcpTransportTests
 
         private TaskCompletionSource Closed(string clientId) =>
             _closed.GetOrAdd(clientId, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+    }
+
+    private sealed class SlowAccept(TimeSpan delay) : BrokerHook
+    {
+        public TaskCompletionSource Released { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public override async ValueTask<bool> OnAcceptAsync(AcceptContext context, CancellationToken cancellationToken)
+        {
+            await Task.Delay(delay, cancellationToken);
+            Released.TrySetResult();
+            return true;
+        }
     }
 
     private sealed class AddressRecorder : BrokerHook
