@@ -35,6 +35,7 @@ internal sealed class EpollAcceptor : EpollRegistration
     public static Task Start(Socket listener, string name, ILogger logger, Action<EpollConnection> serve, out EpollAcceptor acceptor)
     {
         listener.Blocking = false; // accept4 until EAGAIN on each report
+        listener.NoDelay = true; // Linux: accepted sockets inherit TCP_NODELAY, which saves a setsockopt per connection
         acceptor = new EpollAcceptor(listener, name, logger, serve);
         acceptor._loop.Register(acceptor, listener.SafeHandle, ListenEvents);
         return acceptor._stopped.Task;
@@ -81,8 +82,6 @@ internal sealed class EpollAcceptor : EpollRegistration
             }
 
             var descriptor = new SocketDescriptor(fd);
-            int noDelay = 1;
-            LibC.SetSocketOption(descriptor, LibC.IpProtoTcp, LibC.TcpNoDelay, &noDelay, sizeof(int));
             var remote = PeerAddress.Read(new ReadOnlySpan<byte>(address, (int)Math.Min(length, LibC.SocketAddressStorageSize)));
             try
             {

@@ -47,6 +47,9 @@ internal sealed partial class EpollConnection : EpollRegistration, IAcceptedConn
     private int _readState;
     private int _closed;
 
+    /// <summary>The loop reported the peer's shutdown or an error: reads go on until end of stream, never stop short.</summary>
+    private bool _peerClosing;
+
     public EpollConnection(SocketDescriptor descriptor, EpollLoop loop, PeerAddress remote, string listenerName)
     {
         _descriptor = descriptor;
@@ -93,6 +96,11 @@ internal sealed partial class EpollConnection : EpollRegistration, IAcceptedConn
     /// <summary>Called by the loop thread with the epoll flags of an edge: reads right here, or wakes a waiting send.</summary>
     public override void OnEvents(uint flags)
     {
+        if ((flags & (LibC.EpollRdHup | LibC.EpollHup | LibC.EpollErr)) != 0)
+        {
+            Volatile.Write(ref _peerClosing, true);
+        }
+
         if ((flags & (LibC.EpollIn | LibC.EpollRdHup | LibC.EpollHup | LibC.EpollErr)) != 0)
         {
             ScheduleRead(inline: true);
@@ -218,6 +226,7 @@ internal sealed partial class EpollConnection : EpollRegistration, IAcceptedConn
                         return;
                     }
 
+                    int room = _buffer.Length - _filled;
                     int received = Receive(_buffer.AsSpan(_filled), out int error);
                     if (received > 0)
                     {
@@ -227,6 +236,14 @@ internal sealed partial class EpollConnection : EpollRegistration, IAcceptedConn
                         {
                             _buffer.AsSpan(consumed, _filled - consumed).CopyTo(_buffer);
                             _filled -= consumed;
+                        }
+
+                        if (received < room && !Volatile.Read(ref _peerClosing))
+                        {
+                            // A short read took everything the socket had: skip the read that would only say EAGAIN
+                            // (a syscall per burst). Bytes arriving since raise a new edge, which reads again. Not
+                            // once the peer shut down: its FIN came with an edge we consumed, so read to the end.
+                            break;
                         }
 
                         continue;

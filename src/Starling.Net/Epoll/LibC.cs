@@ -25,8 +25,6 @@ internal static unsafe partial class LibC
     public const int SockCloexec = 0x80000;
     public const int MsgNoSignal = 0x4000;
     public const int ShutReadWrite = 2;
-    public const int IpProtoTcp = 6;
-    public const int TcpNoDelay = 1;
 
     public const int EIntr = 4;
     public const int EAgain = 11;
@@ -72,9 +70,6 @@ internal static unsafe partial class LibC
 
     [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
     public static partial int Close(int fd);
-
-    [LibraryImport("libc", EntryPoint = "setsockopt", SetLastError = true)]
-    public static partial int SetSocketOption(SafeHandle fd, int level, int name, int* value, uint length);
 
     [LibraryImport("libc", EntryPoint = "getsockname", SetLastError = true)]
     public static partial int GetSocketName(SafeHandle fd, byte* address, uint* addressLength);
