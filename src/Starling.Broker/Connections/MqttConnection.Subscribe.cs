@@ -41,7 +41,11 @@ public sealed partial class MqttConnection
                 }
 
                 _broker.Router.Subscribe(subscription);
-                (granted ??= []).Add((subscription, isNew));
+                if (_broker.Retained.Count > 0)
+                {
+                    // Only needed to send the retained messages below; with none stored, nothing to collect.
+                    (granted ??= []).Add((subscription, isNew));
+                }
             }
 
             codes.Add(code);

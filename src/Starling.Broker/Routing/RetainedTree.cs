@@ -126,10 +126,15 @@ public sealed class RetainedTree<T>
             throw new ArgumentException($"'{filter}' is not a valid topic filter.", nameof(filter));
         }
 
-        string[] levels = filter.Split('/');
-        var pending = new Stack<(RetainedTreeNode<T> Node, int Level)>();
         lock (_lock)
         {
+            if (_root.IsEmpty)
+            {
+                return; // no retained message at all (the usual case): nothing to split or walk
+            }
+
+            string[] levels = filter.Split('/');
+            var pending = new Stack<(RetainedTreeNode<T> Node, int Level)>();
             pending.Push((_root, 0));
             while (pending.TryPop(out (RetainedTreeNode<T> Node, int Level) item))
             {
