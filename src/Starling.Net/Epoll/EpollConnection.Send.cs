@@ -128,9 +128,9 @@ internal sealed partial class EpollConnection
     /// <summary>One send(2) without SIGPIPE; -1 with <paramref name="error"/> set when it took nothing.</summary>
     private unsafe int Send(ReadOnlySpan<byte> data, out int error)
     {
-        while (true)
+        nint sent;
+        do
         {
-            nint sent;
             try
             {
                 fixed (byte* pointer = data)
@@ -140,22 +140,12 @@ internal sealed partial class EpollConnection
             }
             catch (ObjectDisposedException)
             {
-                error = LibC.EBadF;
-                return -1;
-            }
-
-            if (sent >= 0)
-            {
-                error = 0;
-                return (int)sent;
-            }
-
-            error = Marshal.GetLastPInvokeError();
-            if (error != LibC.EIntr)
-            {
+                error = LibC.EBadF; // closed meanwhile
                 return -1;
             }
         }
+        while (Interrupted(sent, out error));
+        return sent >= 0 ? (int)sent : -1;
     }
 
     /// <summary>One sendmsg(2) of the first <paramref name="count"/> segments, each pinned for the call.</summary>
@@ -176,9 +166,9 @@ internal sealed partial class EpollConnection
             var message = default(LibC.MessageHeader);
             message.Vectors = vectors;
             message.VectorCount = (nuint)count;
-            while (true)
+            nint sent;
+            do
             {
-                nint sent;
                 try
                 {
                     sent = LibC.SendMessage(_descriptor, &message, LibC.MsgNoSignal);
@@ -188,19 +178,9 @@ internal sealed partial class EpollConnection
                     error = LibC.EBadF;
                     return -1;
                 }
-
-                if (sent >= 0)
-                {
-                    error = 0;
-                    return (int)sent;
-                }
-
-                error = Marshal.GetLastPInvokeError();
-                if (error != LibC.EIntr)
-                {
-                    return -1;
-                }
             }
+            while (Interrupted(sent, out error));
+            return sent >= 0 ? (int)sent : -1;
         }
         finally
         {

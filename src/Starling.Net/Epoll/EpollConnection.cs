@@ -284,9 +284,9 @@ internal sealed partial class EpollConnection : EpollRegistration, IAcceptedConn
     /// <summary>One read(2); 0 at the end of the stream, -1 with <paramref name="error"/> set otherwise.</summary>
     private unsafe int Receive(Span<byte> into, out int error)
     {
-        while (true)
+        nint received;
+        do
         {
-            nint received;
             try
             {
                 fixed (byte* pointer = into)
@@ -299,19 +299,16 @@ internal sealed partial class EpollConnection : EpollRegistration, IAcceptedConn
                 error = LibC.EBadF; // closed meanwhile
                 return -1;
             }
-
-            if (received >= 0)
-            {
-                error = 0;
-                return (int)received;
-            }
-
-            error = Marshal.GetLastPInvokeError();
-            if (error != LibC.EIntr)
-            {
-                return -1;
-            }
         }
+        while (Interrupted(received, out error));
+        return received >= 0 ? (int)received : -1;
+    }
+
+    /// <summary>The errno of a failed system call (0 after a success); true when a signal interrupted it: call again.</summary>
+    private static bool Interrupted(nint result, out int error)
+    {
+        error = result >= 0 ? 0 : Marshal.GetLastPInvokeError();
+        return error == LibC.EIntr;
     }
 
     /// <summary>The connection is over: close it, give the buffer back, tell the engine, then the listener.</summary>
