@@ -70,12 +70,7 @@ internal sealed class TcpConnection : StreamConnection
     /// </summary>
     public override ValueTask SendAsync(IList<ArraySegment<byte>> segments, CancellationToken cancellationToken)
     {
-        int total = 0;
-        for (int i = 0; i < segments.Count; i++)
-        {
-            total += segments[i].Count;
-        }
-
+        int total = GatheredSend.TotalLength(segments);
         int sent;
         try
         {

@@ -13,12 +13,7 @@ public static class GatheredSend
     {
         ArgumentNullException.ThrowIfNull(transport);
         ArgumentNullException.ThrowIfNull(segments);
-        int total = 0;
-        for (int i = 0; i < segments.Count; i++)
-        {
-            total += segments[i].Count;
-        }
-
+        int total = TotalLength(segments);
         var buffer = ArrayPool<byte>.Shared.Rent(total);
         try
         {
@@ -35,6 +30,19 @@ public static class GatheredSend
         {
             ArrayPool<byte>.Shared.Return(buffer);
         }
+    }
+
+    /// <summary>The bytes of all <paramref name="segments"/> together.</summary>
+    public static int TotalLength(IList<ArraySegment<byte>> segments)
+    {
+        ArgumentNullException.ThrowIfNull(segments);
+        int total = 0;
+        for (int i = 0; i < segments.Count; i++)
+        {
+            total += segments[i].Count;
+        }
+
+        return total;
     }
 
     /// <summary>Sends what is left of <paramref name="segments"/> after the first <paramref name="skip"/> bytes, segment by segment.</summary>
