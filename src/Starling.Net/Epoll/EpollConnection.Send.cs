@@ -27,25 +27,36 @@ internal sealed partial class EpollConnection
             return ValueTask.FromCanceled(cancellationToken);
         }
 
-        while (!data.IsEmpty)
+        if (SendInPlace(ref data, out int edges, out int error))
         {
-            int edges = Volatile.Read(ref _writableEdges);
-            int sent = Send(data.Span, out int error);
-            if (sent >= 0)
-            {
-                data = data[sent..];
-                continue;
-            }
-
-            if (error == LibC.EAgain)
-            {
-                return SendWhenWritableAsync(data, edges);
-            }
-
-            return ValueTask.FromException(SendFailure(error));
+            return ValueTask.CompletedTask;
         }
 
-        return ValueTask.CompletedTask;
+        return error == LibC.EAgain ? SendWhenWritableAsync(data, edges) : ValueTask.FromException(SendFailure(error));
+    }
+
+    /// <summary>
+    /// Sends until <paramref name="data"/> is all gone (true) or the socket refuses more (false, with
+    /// <paramref name="error"/>: EAGAIN when its buffer is full, and <paramref name="edges"/> counted before that
+    /// last attempt, so a wait can tell whether room came since).
+    /// </summary>
+    private bool SendInPlace(ref ReadOnlyMemory<byte> data, out int edges, out int error)
+    {
+        edges = 0;
+        error = 0;
+        while (!data.IsEmpty)
+        {
+            edges = Volatile.Read(ref _writableEdges);
+            int sent = Send(data.Span, out error);
+            if (sent < 0)
+            {
+                return false;
+            }
+
+            data = data[sent..];
+        }
+
+        return true;
     }
 
     /// <summary>
@@ -59,14 +70,8 @@ internal sealed partial class EpollConnection
             return ValueTask.FromCanceled(cancellationToken);
         }
 
-        int count = Math.Min(segments.Count, MaximumVectors);
-        int total = 0;
-        for (int i = 0; i < segments.Count; i++)
-        {
-            total += segments[i].Count;
-        }
-
-        int sent = SendVectored(segments, count, out int error);
+        int total = GatheredSend.TotalLength(segments);
+        int sent = SendVectored(segments, Math.Min(segments.Count, MaximumVectors), out int error);
         if (sent < 0)
         {
             if (error != LibC.EAgain)
@@ -102,26 +107,20 @@ internal sealed partial class EpollConnection
             _loop.Modify(this, _descriptor, InputEvents | LibC.EpollOut);
         }
 
-        while (!data.IsEmpty)
+        while (true)
         {
             await writable.WaitAsync(this, edges).ConfigureAwait(false);
-            while (!data.IsEmpty)
+            if (SendInPlace(ref data, out edges, out int error))
             {
-                edges = Volatile.Read(ref _writableEdges);
-                int sent = Send(data.Span, out int error);
-                if (sent >= 0)
-                {
-                    data = data[sent..];
-                    continue;
-                }
-
-                if (error != LibC.EAgain)
-                {
-                    throw SendFailure(error);
-                }
-
-                break; // full again: wait for the next edge
+                return;
             }
+
+            if (error != LibC.EAgain)
+            {
+                throw SendFailure(error);
+            }
+
+            // Full again: wait for the next edge.
         }
     }
 
