@@ -22,12 +22,15 @@ public sealed class StarlingServerOptions
     public string TcpTransport { get; set; } = "auto";
 
     /// <summary>Whether tcp listeners use the epoll transport, after <see cref="TcpTransport"/> has been validated.</summary>
-    internal bool UseEpoll => TcpTransport.Trim().ToLowerInvariant() switch
+    internal bool UseEpoll => TcpTransportName switch
     {
         "epoll" => true,
         "sockets" => false,
         _ => Net.TcpListenerEndpoint.IsEpollSupported,
     };
+
+    /// <summary><see cref="TcpTransport"/> as compared: trimmed, lower case.</summary>
+    private string TcpTransportName => (TcpTransport ?? string.Empty).Trim().ToLowerInvariant();
 
     /// <summary>Seconds the graceful stop waits for clients to close and hooks to finish. Default 30.</summary>
     public int ShutdownTimeoutSeconds { get; set; } = 30;
@@ -60,7 +63,7 @@ public sealed class StarlingServerOptions
             throw new ArgumentException($"{Section}:BindAddress '{BindAddress}' is not an IP address.");
         }
 
-        string transport = (TcpTransport ?? string.Empty).Trim().ToLowerInvariant();
+        string transport = TcpTransportName;
         if (transport is not ("auto" or "epoll" or "sockets"))
         {
             throw new ArgumentException($"{Section}:TcpTransport '{TcpTransport}' is not auto, epoll or sockets.");
