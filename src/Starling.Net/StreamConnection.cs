@@ -43,7 +43,7 @@ internal abstract class StreamConnection : IAcceptedConnection, IDisposable
     /// The caller hands the rest of the connection's life to this loop instead of awaiting it: an idle connection
     /// then keeps one suspended state machine, not this one plus the caller's.
     /// </remarks>
-    public async Task RunAsync(MqttConnection engine, Action<object?>? ended = null, object? state = null)
+    private async Task RunAsync(MqttConnection engine, Action<object?>? ended, object? state)
     {
         byte[]? buffer = null;
         int filled = 0;
