@@ -6,7 +6,7 @@ public sealed class ToolPackageTests
     [Fact]
     public async Task Packed_tool_installs_and_runs()
     {
-        var root = FindRepositoryRoot();
+        var root = Repository.Root;
         var work = Directory.CreateTempSubdirectory("starling-tool-");
         try
         {
@@ -33,18 +33,5 @@ public sealed class ToolPackageTests
         {
             work.Delete(recursive: true);
         }
-    }
-
-    private static string FindRepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "Starling.sln")))
-            {
-                return directory.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("Starling.sln not found above the test directory.");
     }
 }

@@ -8,7 +8,7 @@ namespace Starling.Interop.Tests;
 /// <summary>docs/configuration.md stays true: its example parses, and every key it lists exists with the default it states.</summary>
 public sealed partial class ConfigurationDocTests
 {
-    private static readonly string DocPath = Path.Combine(FindRepositoryRoot(), "docs", "configuration.md");
+    private static readonly string DocPath = Path.Combine(Repository.Root, "docs", "configuration.md");
 
     [Fact]
     public void ExampleFile_BindsToTheOptions_WithTheDocumentedValues()
@@ -152,17 +152,6 @@ public sealed partial class ConfigurationDocTests
         }
 
         return rows;
-    }
-
-    private static string FindRepositoryRoot()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Starling.sln")))
-        {
-            directory = directory.Parent;
-        }
-
-        return directory?.FullName ?? throw new InvalidOperationException("repository root not found");
     }
 
     [GeneratedRegex("```json\\n(.*?)```", RegexOptions.Singleline)]

@@ -48,7 +48,7 @@ public sealed class WillTests : BrokerTestBase
         await using var watcher = await MqttNet.ConnectAsync(Broker, Id("watch"));
         await watcher.SubscribeAsync("will/mosq", MqttQualityOfServiceLevel.AtMostOnce);
         using var sub = Mosquitto.StartSub(["-h", Broker.Host, "-p", Broker.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-t", "nothing", "--will-topic", "will/mosq", "--will-payload", "killed"]);
-        await WaitUntilAsync(() => Broker.Broker.ConnectionCount >= 2);
+        await Poll.UntilAsync(() => Broker.Broker.ConnectionCount >= 2, "mosquitto_sub to connect");
         sub.Kill();
         Assert.Equal("killed", MqttNet.Text(watcher.Next()));
     }
@@ -61,22 +61,12 @@ public sealed class WillTests : BrokerTestBase
         connect.Will.Topic = "will/retained";
         var (client, _) = await RawClient.ConnectAsync(Broker.Port, connect);
         client.Drop();
-        await WaitUntilAsync(() => Broker.Broker.RetainedMessages.Count == 1);
+        await Poll.UntilAsync(() => Broker.Broker.RetainedMessages.Count == 1, "the retained will");
 
         await using var late = await MqttNet.ConnectAsync(Broker, Id("late"));
         await late.SubscribeAsync("will/retained", MqttQualityOfServiceLevel.AtLeastOnce);
         var message = late.Next();
         Assert.True(message.Retain);
         Assert.Equal("gone", MqttNet.Text(message));
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        for (int i = 0; i < 100 && !condition(); i++)
-        {
-            await Task.Delay(50);
-        }
-
-        Assert.True(condition());
     }
 }

@@ -231,7 +231,7 @@ internal sealed class MqttJsDriver
     }
 
     /// <summary>The repository root: the first directory upwards holding Starling.sln.</summary>
-    public static string RepositoryRoot { get; } = FindRepositoryRoot();
+    public static string RepositoryRoot => Repository.Root;
 
     public static MqttJsDriver Shared
     {
@@ -353,18 +353,6 @@ internal sealed class MqttJsDriver
         }
     }
 
-    private static string FindRepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Starling.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new DirectoryNotFoundException("Starling.sln not found above " + AppContext.BaseDirectory);
-    }
 }
 
 /// <summary>A PUBLISH received by MQTT.js, as the driver reported it.</summary>

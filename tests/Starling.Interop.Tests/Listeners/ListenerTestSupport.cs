@@ -56,7 +56,7 @@ public static class Listener
     /// <summary>Runs tests/js/ws-client.mjs (MQTT.js): subscribe, publish, print what comes back.</summary>
     public static async Task<(int ExitCode, string Output, string Error)> MqttJsRoundTripAsync(string url, string topic, string message, params string[] extra)
     {
-        string root = MqttJsRoot();
+        string root = Repository.Root;
         Assert.True(Directory.Exists(Path.Combine(root, "tests", "js", "node_modules", "mqtt")), "MQTT.js is not installed: run npm ci --prefix tests/js (scripts/test.sh does)");
         var info = new ProcessStartInfo("node") { WorkingDirectory = root, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var argument in (string[])[Path.Combine("tests", "js", "ws-client.mjs"), "--url", url, "--topic", topic, "--message", message, .. extra])
@@ -79,17 +79,6 @@ public static class Listener
         }
 
         return (process.ExitCode, (await output).Trim(), await error);
-    }
-
-    private static string MqttJsRoot()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Starling.sln")))
-        {
-            directory = directory.Parent;
-        }
-
-        return directory?.FullName ?? throw new InvalidOperationException("repository root not found");
     }
 }
 

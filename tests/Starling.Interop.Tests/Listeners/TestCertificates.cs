@@ -121,4 +121,20 @@ public sealed class TestCertificates : IDisposable
         using var issued = request.Create(ca, DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddMonths(6), serial);
         return issued.CopyWithPrivateKey(key);
     }
+
+    /// <summary>Whether <paramref name="certificate"/> (a server's, as a TLS client sees it) chains to this test CA.</summary>
+    public bool Issued(X509Certificate? certificate)
+    {
+        if (certificate is null)
+        {
+            return false;
+        }
+
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.Add(Ca);
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        using var leaf = X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
+        return chain.Build(leaf);
+    }
 }
