@@ -6,9 +6,11 @@ cd "$(dirname "$0")/.."
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
-# Real clients nobody here wrote: Debian's mosquitto_pub / mosquitto_sub, and MQTT.js (npm, run by Node).
+# Real clients nobody here wrote: Debian's mosquitto_pub / mosquitto_sub, Debian's python3-paho-mqtt (run by
+# Debian's /usr/bin/python3, not whatever python3 is first on the PATH), and MQTT.js (npm, run by Node).
 missing=()
 command -v mosquitto_pub >/dev/null 2>&1 || missing+=(mosquitto-clients)
+/usr/bin/python3 -c 'import paho.mqtt' >/dev/null 2>&1 || missing+=(python3-paho-mqtt)
 command -v node >/dev/null 2>&1 || missing+=(nodejs npm)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "Installing ${missing[*]} ..."

@@ -138,7 +138,8 @@ public sealed class MqttBroker : IAsyncDisposable
             throw new ArgumentException("Not a valid topic name.", nameof(topic));
         }
 
-        var message = new ApplicationMessage(topic, payload.ToArray(), qos, retain, properties);
+        // The host may hand any properties: only those a PUBLISH carries onward are forwarded.
+        var message = new ApplicationMessage(topic, payload.ToArray(), qos, retain, properties?.ForPublish());
         if (retain && Options.RetainAvailable)
         {
             _context.StoreRetained(message);

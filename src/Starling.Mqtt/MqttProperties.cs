@@ -87,6 +87,33 @@ public sealed class MqttProperties
     /// <summary>0x2A: 0 or 1.</summary>
     public byte? SharedSubscriptionAvailable { get; set; }
 
+    /// <summary>
+    /// The properties an application message carries onward in a PUBLISH, in the order they are forwarded:
+    /// Payload Format Indicator, Message Expiry Interval, Content Type, Response Topic, Correlation Data and User
+    /// Properties [MQTT-3.3.2-4, MQTT-3.3.2-15, MQTT-3.3.2-17, MQTT-3.3.2-20]. Everything else is left out: a will's
+    /// Will Delay Interval belongs to the Will Properties only (a strict client rejects a PUBLISH that carries it),
+    /// and Topic Alias and Subscription Identifiers are per delivery. Null when none of them is set. A shallow
+    /// copy: the user property list is copied, strings and memory are shared.
+    /// </summary>
+    public MqttProperties? ForPublish()
+    {
+        if (PayloadFormatIndicator is null && MessageExpiryInterval is null && ContentType is null && ResponseTopic is null
+            && CorrelationData is null && UserProperties is null)
+        {
+            return null;
+        }
+
+        return new MqttProperties
+        {
+            PayloadFormatIndicator = PayloadFormatIndicator,
+            MessageExpiryInterval = MessageExpiryInterval,
+            ContentType = ContentType,
+            ResponseTopic = ResponseTopic,
+            CorrelationData = CorrelationData,
+            UserProperties = UserProperties is null ? null : [.. UserProperties],
+        };
+    }
+
     /// <summary>A shallow copy: lists are copied, strings and memory are shared.</summary>
     public MqttProperties Clone()
     {

@@ -275,7 +275,8 @@ public sealed partial class MqttConnection
     /// </summary>
     private void PublishWill(Sessions.Session session, MqttWill will, Sessions.DetachOutcome outcome)
     {
-        var message = new ApplicationMessage(will.Topic, will.Payload, will.QoS, will.Retain, will.Properties, _client?.ClientId);
+        // Only what a PUBLISH may carry goes out with the will: never its Will Delay Interval [MQTT-3.3.2-4 and table 2-4].
+        var message = new ApplicationMessage(will.Topic, will.Payload, will.QoS, will.Retain, will.Properties?.ForPublish(), _client?.ClientId);
         uint delay = _version == MqttProtocolVersion.V500 ? will.Properties?.WillDelayInterval ?? 0 : 0;
         if (delay == 0 || outcome == Sessions.DetachOutcome.Ended || (outcome == Sessions.DetachOutcome.TakenOver && session.Ended))
         {

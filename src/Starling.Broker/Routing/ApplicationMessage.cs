@@ -66,6 +66,12 @@ public sealed class ApplicationMessage
     /// </summary>
     internal void MarkHeld() => _held = true;
 
+    /// <summary>
+    /// The same message as if published now: a delayed will's Message Expiry Interval starts when the will is
+    /// published, not when its connection closed (5.0 section 3.1.3.2.4).
+    /// </summary>
+    internal ApplicationMessage PublishedNow() => new(Topic, Payload, QoS, Retain, Properties, SenderClientId, TopicUtf8);
+
     /// <summary>Refills a message nothing holds, for the next PUBLISH of the connection that owns it.</summary>
     internal void Reset(string topic, byte[] topicUtf8, ReadOnlyMemory<byte> payload, MqttQualityOfService qos, bool retain, MqttProperties? properties, string? senderClientId)
     {

@@ -172,7 +172,7 @@ internal sealed class SessionManager
 
             if (will is not null)
             {
-                _broker.PublishWill(will);
+                _broker.PublishWill(will.PublishedNow());
             }
         }
     }
@@ -199,7 +199,7 @@ internal sealed class SessionManager
         Store.Remove(session);
         if (pendingWill is not null)
         {
-            _broker.PublishWill(pendingWill); // the session ended before the will delay ran out
+            _broker.PublishWill(pendingWill.PublishedNow()); // the session ended before the will delay ran out
         }
     }
 }
