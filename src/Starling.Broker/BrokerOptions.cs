@@ -5,9 +5,12 @@ public sealed class BrokerOptions
 {
     /// <summary>
     /// Largest packet accepted from a client, in bytes, fixed header included. The declared remaining length
-    /// is checked against it before any byte of the packet is buffered. Default 1 MiB.
+    /// is checked against it before any byte of the packet is buffered, and a receive buffer grows only with the
+    /// bytes that actually arrive. Default 16 MiB: a legal 1 MiB payload and far larger ones pass (EMQX's 1 MB default
+    /// refuses them), while one payload still fits within <see cref="MaximumQueuedBytes"/> (64 MiB) of an offline
+    /// session, which mosquitto's default of the protocol maximum (256 MB) would not.
     /// </summary>
-    public int MaximumPacketSize { get; set; } = 1024 * 1024;
+    public int MaximumPacketSize { get; set; } = 16 * 1024 * 1024;
 
     /// <summary>Seconds a new connection may take to send CONNECT before it is closed. Default 10.</summary>
     public int ConnectTimeoutSeconds { get; set; } = 10;

@@ -89,6 +89,12 @@ public sealed partial class MqttConnection
         }
         catch (MqttProtocolException ex)
         {
+            if (_state == StateAwaitingConnect && _version == MqttProtocolVersion.Unknown && ex.ReasonCode == MqttReasonCode.PacketTooLarge && IsVersion5Connect(data))
+            {
+                // A CONNECT too large to read, whose first bytes say 5.0: it is refused with CONNACK 0x95 [MQTT-3.1.4-1].
+                _version = MqttProtocolVersion.V500;
+            }
+
             OnProtocolViolation(ex);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
@@ -268,6 +274,26 @@ public sealed partial class MqttConnection
         }
 
         return ValueTask.CompletedTask;
+    }
+
+    /// <summary>Whether <paramref name="data"/> starts with a CONNECT fixed header followed by the start of a 5.0 CONNECT body.</summary>
+    private static bool IsVersion5Connect(in ReadOnlySequence<byte> data)
+    {
+        Span<byte> start = stackalloc byte[5];
+        int length = (int)Math.Min(data.Length, start.Length);
+        data.Slice(0, length).CopyTo(start);
+        if (length < 2 || (MqttPacketType)(start[0] >> 4) != MqttPacketType.Connect)
+        {
+            return false;
+        }
+
+        int headerLength = 1;
+        while (headerLength < length && headerLength <= 4 && (start[headerLength] & 0x80) != 0)
+        {
+            headerLength++;
+        }
+
+        return headerLength < length && DeclaresVersion5(data.Slice(headerLength + 1));
     }
 
     /// <summary>Whether a CONNECT body starts with protocol name "MQTT" and protocol level 5.</summary>

@@ -150,7 +150,7 @@ public sealed class SlowClientTests : IAsyncLifetime
             await client.DisposeAsync();
         }
 
-        // Refused on the header (MaximumPacketSize, 1 MB by default), not by the 1 s connect timeout.
+        // Refused on the header (MaximumPacketSize, 16 MiB by default), not by the 1 s connect timeout.
         Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5), $"took {watch.Elapsed}");
         Assert.True(await RoundTripAsync() < TimeSpan.FromSeconds(5));
     }
@@ -158,7 +158,7 @@ public sealed class SlowClientTests : IAsyncLifetime
     [Fact]
     public async Task DeclaredUnderTheMaximum_ButNeverSent_HoldsOnlyWhatArrived()
     {
-        // 200 connected clients each declare a 1,000,000-byte PUBLISH (under the 1 MB maximum) and send 10 bytes of it.
+        // 200 connected clients each declare a 1,000,000-byte PUBLISH (under the 16 MiB maximum) and send 10 bytes of it.
         byte[] declared = [0x30, .. Length(1_000_000), 0, 4, (byte)'d', (byte)'e', (byte)'c', (byte)'l', 1, 2, 3, 4];
         long before = GC.GetTotalMemory(forceFullCollection: true);
         var clients = new List<RawClient>();

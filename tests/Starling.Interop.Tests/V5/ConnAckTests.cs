@@ -17,7 +17,7 @@ public sealed class ConnAckTests : BrokerTestBase
         var p = connack.Properties;
         Assert.NotNull(p);
         Assert.Equal((ushort)1024, p.ReceiveMaximum);
-        Assert.Equal(1024u * 1024, p.MaximumPacketSize);
+        Assert.Equal(16u * 1024 * 1024, p.MaximumPacketSize);
         Assert.Equal((ushort)64, p.TopicAliasMaximum);
         Assert.Equal((byte)1, p.RetainAvailable);
         Assert.Null(p.MaximumQoS); // absent means QoS 2 is supported [MQTT-3.2.2-9]
