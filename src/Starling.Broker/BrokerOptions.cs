@@ -124,6 +124,15 @@ public sealed class BrokerOptions
     /// <summary>Seconds a client's socket may take no bytes (no progress on a send) before the client is disconnected. Default 30.</summary>
     public int SendTimeoutSeconds { get; set; } = 30;
 
+    /// <summary>
+    /// Seconds a connection the broker closes lingers after its last packet (a DISCONNECT with a reason, a refusing
+    /// CONNACK, the answers still queued): the output is ended (TCP FIN, TLS close_notify, WebSocket close frame) and
+    /// whatever the client still sends is read and discarded until it closes or this time passes. Closing at once with
+    /// unread bytes would make the kernel answer with a reset, and the client could lose the DISCONNECT and its
+    /// reason code. 0 closes at once. Default 2.
+    /// </summary>
+    public int CloseLingerSeconds { get; set; } = 2;
+
     /// <summary>Whether clients may connect without a user name. When false, a CONNECT without one is refused (CONNACK 0x05 / 0x87) unless a hook authenticates it. Default true.</summary>
     public bool AllowAnonymous { get; set; } = true;
 
@@ -150,6 +159,7 @@ public sealed class BrokerOptions
         Require(MaximumPublishRate >= 0, nameof(MaximumPublishRate), "must not be negative");
         Require(MaximumPublishBytesRate >= 0, nameof(MaximumPublishBytesRate), "must not be negative");
         Require(SendTimeoutSeconds > 0, nameof(SendTimeoutSeconds), "must be positive");
+        Require(CloseLingerSeconds is >= 0 and <= 60, nameof(CloseLingerSeconds), "must be between 0 and 60");
     }
 
     private static void Require(bool condition, string key, string message)

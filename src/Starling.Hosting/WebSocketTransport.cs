@@ -63,7 +63,7 @@ internal sealed class WebSocketTransport : IConnectionTransport
                 if (result.MessageType == WebSocketMessageType.Text)
                 {
                     // Closed with 1003; what follows is ignored until the peer answers the close.
-                    Close(WebSocketCloseStatus.InvalidMessageType, "MQTT uses binary frames only");
+                    Close(WebSocketCloseStatus.InvalidMessageType, "MQTT uses binary frames only", CloseTimeout);
                 }
 
                 if (result.Count == 0 || Volatile.Read(ref _closed) == 1)
@@ -98,28 +98,35 @@ internal sealed class WebSocketTransport : IConnectionTransport
     public async ValueTask SendAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken) =>
         await _socket.SendAsync(data, WebSocketMessageType.Binary, endOfMessage: true, cancellationToken).ConfigureAwait(false);
 
-    public void Close() => Close(WebSocketCloseStatus.NormalClosure, null);
+    public void Close() => Close(WebSocketCloseStatus.NormalClosure, null, CloseTimeout);
 
-    private void Close(WebSocketCloseStatus status, string? description)
+    /// <summary>
+    /// The close frame is the WebSocket's own graceful end: the peer may go on sending until it reads it (its frames are
+    /// dropped), and answers with its close frame, which ends the receive loop; one that never answers is cut off after
+    /// <paramref name="linger"/>.
+    /// </summary>
+    public void CloseGracefully(TimeSpan linger) => Close(WebSocketCloseStatus.NormalClosure, null, linger);
+
+    private void Close(WebSocketCloseStatus status, string? description, TimeSpan linger)
     {
         if (Interlocked.Exchange(ref _closed, 1) == 0)
         {
-            _ = CloseAsync(status, description);
+            _ = CloseAsync(status, description, linger);
         }
     }
 
-    private async Task CloseAsync(WebSocketCloseStatus status, string? description)
+    private async Task CloseAsync(WebSocketCloseStatus status, string? description, TimeSpan linger)
     {
         // A close frame, then the peer's answer (the receive loop ends on it); a peer that does not answer is cut off.
         try
         {
             if (_socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
             {
-                using var timeout = new CancellationTokenSource(CloseTimeout);
+                using var timeout = new CancellationTokenSource(linger);
                 await _socket.CloseOutputAsync(status, description, timeout.Token).ConfigureAwait(false);
             }
 
-            await _receiveEnded.Task.WaitAsync(CloseTimeout).ConfigureAwait(false);
+            await _receiveEnded.Task.WaitAsync(linger).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException or ObjectDisposedException or TimeoutException)
         {

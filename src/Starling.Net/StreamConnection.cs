@@ -14,6 +14,7 @@ internal abstract class StreamConnection : IAcceptedConnection, IDisposable
 {
     private const int InitialBufferSize = 4096;
     private int _closed;
+    private int _lingering;
 
     protected StreamConnection(Socket socket, string listenerName)
     {
@@ -78,6 +79,12 @@ internal abstract class StreamConnection : IAcceptedConnection, IDisposable
                 }
 
                 filled += received;
+                if (Volatile.Read(ref _lingering) == 1)
+                {
+                    filled = 0; // the engine said its last word: what the peer still sends is dropped
+                    continue;
+                }
+
                 int consumed = (int)await engine.ReceiveAsync(new ReadOnlySequence<byte>(buffer, 0, filled)).ConfigureAwait(false);
                 if (consumed > 0)
                 {
@@ -111,9 +118,41 @@ internal abstract class StreamConnection : IAcceptedConnection, IDisposable
 
     public abstract ValueTask SendAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken);
 
+    private async Task EndOutputAsync()
+    {
+        try
+        {
+            await ShutdownOutputAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException or IOException or InvalidOperationException)
+        {
+            Close();
+        }
+    }
+
     /// <inheritdoc cref="IConnectionTransport.SendAsync(IList{ArraySegment{byte}}, CancellationToken)"/>
     public virtual ValueTask SendAsync(IList<ArraySegment<byte>> segments, CancellationToken cancellationToken) =>
         GatheredSend.SendAsync(this, segments, cancellationToken);
+
+    /// <inheritdoc cref="IConnectionTransport.CloseGracefully(TimeSpan)"/>
+    public void CloseGracefully(TimeSpan linger)
+    {
+        if (IsClosed || Interlocked.Exchange(ref _lingering, 1) == 1)
+        {
+            return;
+        }
+
+        // The receive loop goes on reading (and dropping) until the peer closes; the timer ends a peer that never does.
+        _ = CloseAfterAsync(linger);
+        _ = EndOutputAsync();
+    }
+
+    /// <summary>Ends a linger whose peer never closes.</summary>
+    private async Task CloseAfterAsync(TimeSpan linger)
+    {
+        await Task.Delay(linger).ConfigureAwait(false);
+        Close();
+    }
 
     public void Close()
     {
@@ -121,6 +160,7 @@ internal abstract class StreamConnection : IAcceptedConnection, IDisposable
         {
             return;
         }
+
 
         try
         {
@@ -144,6 +184,13 @@ internal abstract class StreamConnection : IAcceptedConnection, IDisposable
 
     /// <summary>Reads into <paramref name="buffer"/>; an empty buffer waits until data is ready without consuming it.</summary>
     protected abstract ValueTask<int> ReceiveAsync(Memory<byte> buffer);
+
+    /// <summary>Ends the output: TCP sends its FIN; TLS sends close_notify first. A failure closes the connection.</summary>
+    protected virtual ValueTask ShutdownOutputAsync()
+    {
+        Socket.Shutdown(SocketShutdown.Send);
+        return ValueTask.CompletedTask;
+    }
 
     /// <summary>Releases what the derived transport holds beyond the socket.</summary>
     protected virtual void OnClosed()

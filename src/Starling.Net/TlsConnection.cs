@@ -48,6 +48,13 @@ internal sealed class TlsConnection : StreamConnection
 
     protected override void OnClosed() => _stream.Dispose();
 
+    /// <summary>close_notify first, so the client knows the TLS stream ended cleanly, then the TCP FIN.</summary>
+    protected override async ValueTask ShutdownOutputAsync()
+    {
+        await _stream.ShutdownAsync().ConfigureAwait(false);
+        Socket.Shutdown(SocketShutdown.Send);
+    }
+
     private bool ValidateClientCertificate(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
     {
         if (_settings.ValidateClientCertificate(certificate, chain, out string? refusal))

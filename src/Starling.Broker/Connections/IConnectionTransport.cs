@@ -38,4 +38,13 @@ public interface IConnectionTransport
 
     /// <summary>Closes the network connection; pending receives and sends end. Safe to call more than once.</summary>
     void Close();
+
+    /// <summary>
+    /// The engine has sent its last bytes (a DISCONNECT with a reason, a refusing CONNACK): end the output (TCP FIN, TLS
+    /// close_notify, WebSocket close frame), keep reading and discarding what the peer still sends until it closes or
+    /// <paramref name="linger"/> passes, then close. A peer that keeps writing after our last packet then reads that packet
+    /// and meets no reset, which closing with unread bytes in the receive buffer would send. The end is reported as for
+    /// <see cref="Close"/>. Transports that cannot do this close at once.
+    /// </summary>
+    void CloseGracefully(TimeSpan linger) => Close();
 }

@@ -25,6 +25,10 @@ public sealed partial class MqttConnection : IThreadPoolWorkItem
     /// <summary>A flush was asked for on the receiving thread; it runs when the received bytes are handled.</summary>
     private bool _flushDeferred;
     private bool _closeAfterFlush;
+
+    /// <summary>Closing with packets still to send: once they are out, the transport lingers (<see cref="BrokerOptions.CloseLingerSeconds"/>).</summary>
+    private bool _lingerAfterFlush;
+    private bool _lastPacketsSent;
     private int _sendingBytes;
     private int _sendWindow = int.MaxValue;
     private long _sendingSince;
@@ -146,6 +150,10 @@ public sealed partial class MqttConnection : IThreadPoolWorkItem
             _closeReason = reason;
             _closeAfterFlush = true;
             closeNow = !_flushing && _send.IsEmpty;
+
+            // Something is still to be sent (a DISCONNECT or CONNACK with its reason, answers): the client must be able
+            // to read it while it is still writing, so the close lingers after it.
+            _lingerAfterFlush = !closeNow && _broker.Options.CloseLingerSeconds > 0;
         }
 
         if (closeNow)
@@ -174,9 +182,13 @@ public sealed partial class MqttConnection : IThreadPoolWorkItem
 
     private async Task ForceCloseAsync()
     {
-        // A peer that stops reading must not keep a closing connection alive.
+        // A peer that stops reading must not keep a closing connection alive: the last packets get 2 s to leave. Once
+        // they have, the transport's linger decides (a close right here would cut it short).
         await Task.Delay(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
-        _transport.Close();
+        if (!Volatile.Read(ref _lastPacketsSent))
+        {
+            _transport.Close();
+        }
     }
 
     private void ScheduleFlush()
@@ -205,6 +217,7 @@ public sealed partial class MqttConnection : IThreadPoolWorkItem
 
     private async Task FlushAsync()
     {
+        bool linger = false;
         try
         {
             while (true)
@@ -219,6 +232,7 @@ public sealed partial class MqttConnection : IThreadPoolWorkItem
                         _sendingBytes = 0;
                         if (_closeAfterFlush)
                         {
+                            linger = _lingerAfterFlush;
                             break;
                         }
 
@@ -257,6 +271,14 @@ public sealed partial class MqttConnection : IThreadPoolWorkItem
                 _flushing = false;
                 _send.Clear();
             }
+        }
+
+        if (linger)
+        {
+            // The last packets are out: end the output and let the client read them while it may still be writing.
+            Volatile.Write(ref _lastPacketsSent, true);
+            _transport.CloseGracefully(TimeSpan.FromSeconds(_broker.Options.CloseLingerSeconds));
+            return;
         }
 
         _transport.Close();

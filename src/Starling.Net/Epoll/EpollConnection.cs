@@ -46,6 +46,7 @@ internal sealed partial class EpollConnection : EpollRegistration, IAcceptedConn
     private int _filled;
     private int _readState;
     private int _closed;
+    private int _lingering;
 
     /// <summary>The loop reported the peer's shutdown or an error: reads go on until end of stream, never stop short.</summary>
     private bool _peerClosing;
@@ -115,12 +116,40 @@ internal sealed partial class EpollConnection : EpollRegistration, IAcceptedConn
     /// <inheritdoc />
     void IThreadPoolWorkItem.Execute() => _ = ReadAsync();
 
+    /// <inheritdoc cref="IConnectionTransport.CloseGracefully(TimeSpan)"/>
+    public void CloseGracefully(TimeSpan linger)
+    {
+        if (IsClosed || Interlocked.Exchange(ref _lingering, 1) == 1)
+        {
+            return;
+        }
+
+        try
+        {
+            LibC.Shutdown(_descriptor, LibC.ShutWrite); // our FIN; reads go on (and drop) until the peer's
+        }
+        catch (ObjectDisposedException)
+        {
+            return; // closed meanwhile
+        }
+
+        _ = CloseAfterAsync(linger);
+    }
+
+    /// <summary>Ends a linger whose peer never closes.</summary>
+    private async Task CloseAfterAsync(TimeSpan linger)
+    {
+        await Task.Delay(linger).ConfigureAwait(false);
+        Close();
+    }
+
     public void Close()
     {
         if (Interlocked.Exchange(ref _closed, 1) == 1)
         {
             return;
         }
+
 
         try
         {
@@ -231,6 +260,12 @@ internal sealed partial class EpollConnection : EpollRegistration, IAcceptedConn
                     if (received > 0)
                     {
                         _filled += received;
+                        if (Volatile.Read(ref _lingering) == 1)
+                        {
+                            _filled = 0; // the engine said its last word: what the peer still sends is dropped
+                            continue;
+                        }
+
                         int consumed = (int)await engine.ReceiveAsync(new ReadOnlySequence<byte>(_buffer, 0, _filled)).ConfigureAwait(false);
                         if (consumed > 0)
                         {

@@ -24,6 +24,7 @@ internal static unsafe partial class LibC
     public const int SockNonBlock = 0x800;
     public const int SockCloexec = 0x80000;
     public const int MsgNoSignal = 0x4000;
+    public const int ShutWrite = 1;
     public const int ShutReadWrite = 2;
 
     public const int EIntr = 4;
