@@ -179,12 +179,9 @@ public sealed partial class MqttConnection
     {
         connack.SessionPresent = sessionPresent; // [MQTT-3.2.2-2, MQTT-3.2.2-3]
         session.Username = _client?.Username;
-        lock (_send)
+        if (Interlocked.CompareExchange(ref _state, StateConnected, StateAwaitingConnect) == StateAwaitingConnect)
         {
-            if (_state is StateAwaitingConnect)
-            {
-                _state = StateConnected;
-            }
+            _output.AcceptPublishes(PublishShaper.For(_version, _clientMaximumPacketSize, _clientTopicAliasMaximum, _broker.Options.OutboundTopicAliasMaximum));
         }
 
         WritePacket(connack);

@@ -37,7 +37,7 @@ public sealed partial class MqttConnection
     {
         _broker = broker;
         _transport = transport;
-        _send = new SendBuffer(broker.Options.MaximumSendBufferBytes);
+        _output = new ConnectionOutput(transport, this, broker.Options);
     }
 
     /// <summary>The client, once its CONNECT was accepted.</summary>
@@ -58,7 +58,7 @@ public sealed partial class MqttConnection
     public async ValueTask<long> ReceiveAsync(ReadOnlySequence<byte> data)
     {
         long consumed = 0;
-        _receivingThread = Environment.CurrentManagedThreadId;
+        _output.BeginReceive();
         try
         {
             while (_state < StateClosing)
@@ -78,9 +78,9 @@ public sealed partial class MqttConnection
                 {
                     // A hook or a pause suspends us: what is already answered goes now, and flushes asked for while we
                     // wait take the usual way (this thread goes on to other work meanwhile).
-                    RunDeferredFlush();
+                    _output.EndReceive();
                     await handling.ConfigureAwait(false);
-                    _receivingThread = Environment.CurrentManagedThreadId;
+                    _output.BeginReceive();
                 }
 
                 data = data.Slice(header.PacketLength);
@@ -104,7 +104,7 @@ public sealed partial class MqttConnection
         }
         finally
         {
-            RunDeferredFlush();
+            _output.EndReceive();
         }
 
         // Once closing, nothing more is read: everything received counts as consumed.
@@ -124,7 +124,7 @@ public sealed partial class MqttConnection
         }
 
         _state = StateClosed;
-        ClearSendBuffer();
+        _output.Discard();
         try
         {
             if (_session is { } session)
@@ -166,8 +166,8 @@ public sealed partial class MqttConnection
     /// <summary>Closes connections that sent no CONNECT in time, or nothing within 1.5 keep-alive intervals [MQTT-3.1.2-24].</summary>
     internal void CheckTimeouts(long now)
     {
-        TrimSendBuffer(); // once a second, as the sweep calls this: an idle connection gives its send array back
-        long sendingSince = Volatile.Read(ref _sendingSince);
+        _output.Trim(); // once a second, as the sweep calls this: an idle connection gives its send array back
+        long sendingSince = _output.SendingSince;
         if (sendingSince != 0 && now - sendingSince > _broker.Options.SendTimeoutSeconds * 1000L)
         {
             // The socket has stayed unwritable too long: a client that stopped reading. Nothing more can reach it.
