@@ -191,7 +191,10 @@ internal sealed class BenchRunner(BenchSettings settings, CliConsole console)
         }
     }
 
-    /// <summary>Waits until every subscriber has what was sent to it and every acknowledgement is in, or 2 s pass without progress.</summary>
+    /// <summary>
+    /// Waits until every subscriber has what was sent to it and every acknowledgement is in, or
+    /// <see cref="DrainPatienceSeconds"/> pass without progress (a dropped QoS 0 message never arrives).
+    /// </summary>
     private async Task DrainAsync(CancellationToken cancellationToken)
     {
         var deadline = Stopwatch.GetTimestamp() + (30 * Stopwatch.Frequency);
@@ -211,7 +214,7 @@ internal sealed class BenchRunner(BenchSettings settings, CliConsole console)
                 last = progress;
                 lastProgress = Stopwatch.GetTimestamp();
             }
-            else if (Stopwatch.GetTimestamp() - lastProgress > 2 * Stopwatch.Frequency)
+            else if (Stopwatch.GetTimestamp() - lastProgress > DrainPatienceSeconds * Stopwatch.Frequency)
             {
                 return;
             }
@@ -219,6 +222,12 @@ internal sealed class BenchRunner(BenchSettings settings, CliConsole console)
             await Task.Delay(20, cancellationToken).ConfigureAwait(false);
         }
     }
+
+    /// <summary>
+    /// Long enough that a reader the OS did not schedule for a while (two cores shared with other work) is not
+    /// taken for a loss; short enough that a run with real drops ends soon after its publishers.
+    /// </summary>
+    private const int DrainPatienceSeconds = 5;
 
     private async Task ProgressAsync(BenchClock clock, CancellationToken cancellationToken)
     {
@@ -268,6 +277,8 @@ internal sealed class BenchRunner(BenchSettings settings, CliConsole console)
 
     private BenchResult Summarise(BenchClock clock)
     {
+        // Read each count once: read loops still run, and received and lost must describe the same moment.
+        var snapshot = _subscribers.SelectMany(s => s.Trackers).Distinct().ToDictionary(t => t, t => t.Received);
         var latency = new LatencyHistogram();
         long received = 0, duplicated = 0, outOfOrder = 0, windowDeliveries = 0, lost = 0;
         foreach (var subscriber in _subscribers)
@@ -276,12 +287,12 @@ internal sealed class BenchRunner(BenchSettings settings, CliConsole console)
             windowDeliveries += subscriber.WindowDeliveries;
             foreach (var tracker in subscriber.Trackers)
             {
-                received += tracker.Received;
+                received += snapshot[tracker];
                 duplicated += tracker.Duplicated;
                 outOfOrder += tracker.OutOfOrder;
                 if (settings.Scenario == BenchScenario.Sub && tracker.Highest >= 0)
                 {
-                    lost += Math.Max(0, tracker.Highest - tracker.First + 1 - tracker.Received);
+                    lost += Math.Max(0, tracker.Highest - tracker.First + 1 - snapshot[tracker]);
                 }
             }
         }
@@ -292,7 +303,7 @@ internal sealed class BenchRunner(BenchSettings settings, CliConsole console)
             {
                 foreach (var receiver in publisher.Receivers)
                 {
-                    lost += Math.Max(0, publisher.Sent - receiver.Received);
+                    lost += Math.Max(0, publisher.Sent - snapshot[receiver]);
                 }
             }
         }
