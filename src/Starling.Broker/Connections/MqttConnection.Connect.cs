@@ -132,7 +132,7 @@ public sealed partial class MqttConnection
         }
 
         var options = _broker.Options;
-        _keepAlive = connect.KeepAlive;
+        ushort keepAlive = connect.KeepAlive;
         _will = connect.Will;
         _publishWill = _will is not null;
         var connack = new ConnAckPacket { ReasonCode = MqttReasonCode.Success };
@@ -140,11 +140,11 @@ public sealed partial class MqttConnection
         if (_version == MqttProtocolVersion.V500)
         {
             var properties = responseProperties ?? new MqttProperties();
-            if (options.MaximumKeepAliveSeconds > 0 && (_keepAlive == 0 || _keepAlive > options.MaximumKeepAliveSeconds))
+            if (options.MaximumKeepAliveSeconds > 0 && (keepAlive == 0 || keepAlive > options.MaximumKeepAliveSeconds))
             {
                 // [MQTT-3.2.2-21] The client must use the Server Keep Alive we return.
-                _keepAlive = (ushort)options.MaximumKeepAliveSeconds;
-                properties.ServerKeepAlive = _keepAlive;
+                keepAlive = (ushort)options.MaximumKeepAliveSeconds;
+                properties.ServerKeepAlive = keepAlive;
             }
 
             uint requested = connect.Properties?.SessionExpiryInterval ?? 0;
@@ -162,12 +162,13 @@ public sealed partial class MqttConnection
             expiry = connect.CleanSession ? 0 : persistent;
         }
 
+        _timeouts.SetKeepAlive(keepAlive); // before the state turns Connected in OnAttachedLocked, where the sweep starts checking it
         _session = _broker.Sessions.Attach(this, clientId, connect.CleanSession, expiry, connack, out var previous);
         previous?.TakeOver();
         if (_broker.Logger.IsEnabled(Microsoft.Extensions.Logging.LogLevel.Debug))
         {
             // The address is only built when it is logged (the epoll transport makes it on demand).
-            BrokerLog.ClientConnected(_broker.Logger, clientId, _transport.RemoteEndPoint, (int)_version, connect.CleanSession, _keepAlive);
+            BrokerLog.ClientConnected(_broker.Logger, clientId, _transport.RemoteEndPoint, (int)_version, connect.CleanSession, keepAlive);
         }
     }
 

@@ -21,7 +21,6 @@ public sealed partial class MqttConnection
 
     private readonly BrokerContext _broker;
     private readonly IConnectionTransport _transport;
-    private readonly long _openedAt = Environment.TickCount64;
     private volatile int _state;
     private int _cleanedUp;
     private MqttProtocolVersion _version;
@@ -29,8 +28,7 @@ public sealed partial class MqttConnection
     private MqttClientInfo? _client;
     private MqttWill? _will;
     private bool _publishWill;
-    private ushort _keepAlive;
-    private long _lastReceivedAt = Environment.TickCount64;
+    private ConnectionTimeouts _timeouts = ConnectionTimeouts.StartingAt(Environment.TickCount64);
     private CloseReason _closeReason = CloseReason.ConnectionLost;
 
     internal MqttConnection(BrokerContext broker, IConnectionTransport transport)
@@ -68,7 +66,7 @@ public sealed partial class MqttConnection
                     break;
                 }
 
-                _lastReceivedAt = Environment.TickCount64;
+                _timeouts.PacketReceived(Environment.TickCount64);
                 var handling = HandlePacketAsync(header, data.Slice(header.HeaderLength, header.RemainingLength));
                 if (handling.IsCompleted)
                 {
@@ -163,29 +161,29 @@ public sealed partial class MqttConnection
         }
     }
 
-    /// <summary>Closes connections that sent no CONNECT in time, or nothing within 1.5 keep-alive intervals [MQTT-3.1.2-24].</summary>
+    /// <summary>
+    /// The sweep, about once a second: closes a connection whose deadline passed (<see cref="ConnectionTimeouts"/>): a
+    /// socket that takes nothing, no CONNECT in time, or nothing received within 1.5 keep-alive intervals [MQTT-3.1.2-24].
+    /// </summary>
     internal void CheckTimeouts(long now)
     {
         _output.Trim(); // once a second, as the sweep calls this: an idle connection gives its send array back
-        long sendingSince = _output.SendingSince;
-        if (sendingSince != 0 && now - sendingSince > _broker.Options.SendTimeoutSeconds * 1000L)
-        {
-            // The socket has stayed unwritable too long: a client that stopped reading. Nothing more can reach it.
-            _broker.Metrics.LimitHit(nameof(BrokerOptions.SendTimeoutSeconds));
-            CloseConnection(CloseReason.Timeout);
-            _transport.Close();
-            return;
-        }
-
         int state = _state;
-        if (state == StateAwaitingConnect && now - _openedAt > _broker.Options.ConnectTimeoutSeconds * 1000L)
+        switch (_timeouts.Expired(now, state == StateAwaitingConnect, state == StateConnected, _output.SendingSince, _broker.Options))
         {
-            CloseConnection(CloseReason.Timeout);
-        }
-        else if (state == StateConnected && _keepAlive > 0 && now - Volatile.Read(ref _lastReceivedAt) > _keepAlive * 1500L)
-        {
-            WriteDisconnectIfV5(MqttReasonCode.KeepAliveTimeout);
-            CloseConnection(CloseReason.Timeout);
+            case ConnectionTimeout.Send:
+                // The socket has stayed unwritable too long: a client that stopped reading. Nothing more can reach it.
+                _broker.Metrics.LimitHit(nameof(BrokerOptions.SendTimeoutSeconds));
+                CloseConnection(CloseReason.Timeout);
+                _transport.Close();
+                break;
+            case ConnectionTimeout.Connect:
+                CloseConnection(CloseReason.Timeout);
+                break;
+            case ConnectionTimeout.KeepAlive:
+                WriteDisconnectIfV5(MqttReasonCode.KeepAliveTimeout);
+                CloseConnection(CloseReason.Timeout);
+                break;
         }
     }
 
