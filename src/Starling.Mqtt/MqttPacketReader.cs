@@ -47,6 +47,7 @@ public static class MqttPacketReader
             remainingLength |= (b & 0x7F) << (7 * i);
             if ((b & 0x80) == 0)
             {
+                VariableByteInteger.CheckFewestBytes(b, i, "remaining length");
                 int headerLength = 2 + i;
                 if ((long)headerLength + remainingLength > maximumPacketSize)
                 {

@@ -29,6 +29,12 @@ public static class MqttReasonCodeMapping
     /// <summary>The 3.1.1 SUBACK return code: granted QoS 0, 1, 2, or 0x80 for any failure.</summary>
     public static byte ToV3SubAckReturnCode(MqttReasonCode code) => (byte)code < 0x80 ? (byte)code : (byte)0x80;
 
+    /// <summary>
+    /// Whether a 5.0 packet of <paramref name="type"/> may carry <paramref name="code"/> (PUBACK, PUBREC, PUBREL,
+    /// PUBCOMP, DISCONNECT and AUTH each have their own table); a receiver treats any other code as malformed.
+    /// </summary>
+    public static bool IsAllowedIn(this MqttReasonCode code, MqttPacketType type) => Reading.ReasonCodeRules.IsAllowed(type, (byte)code);
+
     /// <summary>True for reason codes of 0x80 and above, which signal failure.</summary>
     public static bool IsFailure(this MqttReasonCode code) => (byte)code >= 0x80;
 }

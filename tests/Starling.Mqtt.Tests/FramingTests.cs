@@ -44,6 +44,28 @@ public class FramingTests
         Assert.Equal("MQTT-1.5.5-1", e.Rule);
     }
 
+    [Theory]
+    [InlineData("c0 80 00")] // PINGREQ, remaining length 0 in two bytes
+    [InlineData("30 82 00 00 01")] // PUBLISH, remaining length 2 in two bytes
+    [InlineData("30 81 80 00")] // PUBLISH, remaining length 1 in three bytes
+    public void RemainingLength_NotInFewestBytes_IsMalformed_MQTT_1_5_5_1(string hex)
+    {
+        var e = Assert.Throws<MqttProtocolException>(() => MqttPacketReader.TryReadFixedHeader(Segmented(Hex(hex)), uint.MaxValue, out _));
+        Assert.Equal(MqttReasonCode.MalformedPacket, e.ReasonCode);
+        Assert.Equal("MQTT-1.5.5-1", e.Rule);
+    }
+
+    [Fact]
+    public void RemainingLength_InFewestBytes_AtEachSizeBoundary_IsAccepted()
+    {
+        // 127 | 128 | 16 383 | 16 384: the largest one-byte value and the smallest two-byte value, and so on.
+        foreach ((string hex, int value) in new[] { ("30 7f", 127), ("30 80 01", 128), ("30 ff 7f", 16_383), ("30 80 80 01", 16_384) })
+        {
+            Assert.True(MqttPacketReader.TryReadFixedHeader(Segmented(Hex(hex)), uint.MaxValue, out MqttFixedHeader header));
+            Assert.Equal(value, header.RemainingLength);
+        }
+    }
+
     [Fact]
     public void MaximumPacketSize_IsEnforced_BeforeTheBodyArrives()
     {

@@ -1,6 +1,6 @@
 using Starling.Mqtt.Packets;
 using static Starling.Mqtt.Tests.TestHelpers;
-using static Starling.Mqtt.Tests.Wire;
+using static Starling.TestSupport.WireBytes;
 
 namespace Starling.Mqtt.Tests;
 
@@ -237,6 +237,22 @@ public class MalformedTests
     public void Properties_IdentifierOver4Bytes_IsMalformed()
         => AssertThrows(Packet(0x20, B(0, 0), Props(0xFF, 0xFF, 0xFF, 0xFF, 0x01)), V5, Malformed, "MQTT-1.5.5-1");
 
+    [Fact]
+    public void Properties_IdentifierNotInFewestBytes_IsMalformed_MQTT_1_5_5_1()
+        => AssertThrows(Packet(0x20, B(0, 0), Props(0xA7, 0x00, 0, 0, 0, 1)), V5, Malformed, "MQTT-1.5.5-1");
+
+    [Fact]
+    public void Properties_LengthNotInFewestBytes_IsMalformed_MQTT_1_5_5_1()
+        => AssertThrows(Packet(0x20, B(0, 0), B(0x80, 0x00)), V5, Malformed, "MQTT-1.5.5-1");
+
+    [Fact]
+    public void Publish_PropertyLengthNotInFewestBytes_IsMalformed_MQTT_1_5_5_1()
+        => AssertThrows(Packet(0x30, Str("t"), B(0x80, 0x00)), V5, Malformed, "MQTT-1.5.5-1");
+
+    [Fact]
+    public void Subscribe_SubscriptionIdentifierNotInFewestBytes_IsMalformed_MQTT_1_5_5_1()
+        => AssertThrows(Packet(0x82, U16(1), Props(0x0B, 0x81, 0x00), Str("a"), B(1)), V5, Malformed, "MQTT-1.5.5-1");
+
     // ---- SUBSCRIBE / UNSUBSCRIBE ----
 
     [Theory]
@@ -301,6 +317,50 @@ public class MalformedTests
     [Fact]
     public void PublishAck_V5_ReasonCodeOnly_IsAccepted()
         => Assert.Equal(MqttReasonCode.NoMatchingSubscribers, Assert.IsType<PubAckPacket>(Decode(Packet(0x40, U16(1), B(0x10)), V5)).ReasonCode);
+
+    [Theory]
+    [InlineData(0x40, 0x05)] // PUBACK: 0x05 is in no table
+    [InlineData(0x40, 0x92)] // PUBACK: Packet Identifier not found belongs to PUBREL/PUBCOMP
+    [InlineData(0x50, 0x01)] // PUBREC
+    [InlineData(0x50, 0x93)] // PUBREC: Receive Maximum exceeded is a DISCONNECT reason
+    [InlineData(0x62, 0x10)] // PUBREL: only 0x00 and 0x92
+    [InlineData(0x70, 0x80)] // PUBCOMP: only 0x00 and 0x92
+    public void PublishAck_V5_ReasonCodeOutsideItsTable_IsMalformed(byte first, byte code)
+        => AssertThrows(Packet(first, U16(1), B(code)), V5, Malformed, "reason-code-invalid");
+
+    [Theory]
+    [InlineData(0x40, 0x10)]
+    [InlineData(0x40, 0x80)]
+    [InlineData(0x40, 0x83)]
+    [InlineData(0x40, 0x87)]
+    [InlineData(0x40, 0x90)]
+    [InlineData(0x40, 0x91)]
+    [InlineData(0x40, 0x97)]
+    [InlineData(0x40, 0x99)]
+    [InlineData(0x50, 0x99)]
+    [InlineData(0x62, 0x92)]
+    [InlineData(0x70, 0x92)]
+    public void PublishAck_V5_ReasonCodeInItsTable_IsAccepted(byte first, byte code)
+        => Assert.Equal((MqttReasonCode)code, Assert.IsAssignableFrom<PublishAckPacket>(Decode(Packet(first, U16(1), B(code)), V5)).ReasonCode);
+
+    [Theory]
+    [InlineData(0x01)]
+    [InlineData(0x86)] // Bad user name or password: a CONNACK reason only
+    [InlineData(0x8C)] // Bad authentication method: a CONNACK reason only
+    [InlineData(0x92)]
+    public void Disconnect_V5_ReasonCodeOutsideItsTable_IsMalformed(byte code)
+        => AssertThrows(B(0xE0, 0x01, code), V5, Malformed, "reason-code-invalid");
+
+    [Theory]
+    [InlineData(0x04)]
+    [InlineData(0x8E)]
+    [InlineData(0xA2)]
+    public void Disconnect_V5_ReasonCodeInItsTable_IsAccepted(byte code)
+        => Assert.Equal((MqttReasonCode)code, Assert.IsType<DisconnectPacket>(Decode(B(0xE0, 0x01, code), V5)).ReasonCode);
+
+    [Fact]
+    public void Auth_ReasonCodeOutsideItsTable_IsMalformed()
+        => AssertThrows(B(0xF0, 0x01, 0x87), V5, Malformed, "reason-code-invalid");
 
     [Fact]
     public void ConnAck_ReservedFlagBits_IsMalformed_MQTT_3_2_2_1()

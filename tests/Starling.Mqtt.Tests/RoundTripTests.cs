@@ -225,9 +225,11 @@ public class RoundTripTests
         {
             PublishAckPacket reasonOnly = NewAck(type);
             reasonOnly.PacketId = 8;
-            reasonOnly.ReasonCode = MqttReasonCode.PacketIdentifierNotFound;
+            // A code from the packet's own table (sections 3.4.2.1-3.7.2.1): any other is malformed.
+            MqttReasonCode code = type is MqttPacketType.PubAck or MqttPacketType.PubRec ? MqttReasonCode.NoMatchingSubscribers : MqttReasonCode.PacketIdentifierNotFound;
+            reasonOnly.ReasonCode = code;
             Assert.Equal(5, Encode(reasonOnly, version).Length);
-            Assert.Equal(MqttReasonCode.PacketIdentifierNotFound, RoundTrip(reasonOnly, version).ReasonCode);
+            Assert.Equal(code, RoundTrip(reasonOnly, version).ReasonCode);
 
             PublishAckPacket full = NewAck(type);
             full.PacketId = 9;

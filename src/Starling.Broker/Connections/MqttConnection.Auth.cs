@@ -92,8 +92,10 @@ public sealed partial class MqttConnection
                 var problem = _requestProblemInformation && result.ReasonString is not null ? new MqttProperties { ReasonString = result.ReasonString } : null;
                 if (exchange.IsReauthentication)
                 {
-                    // [MQTT-4.12.1-2] A failed re-authentication ends the connection with DISCONNECT.
-                    WritePacket(new DisconnectPacket { ReasonCode = code, Properties = problem });
+                    // [MQTT-4.12.1-2] A failed re-authentication ends the connection with DISCONNECT, whose reason code
+                    // table lacks the CONNACK-only refusals (0x86, 0x8C): those become Not Authorized.
+                    var disconnectCode = code.IsAllowedIn(MqttPacketType.Disconnect) ? code : MqttReasonCode.NotAuthorized;
+                    WritePacket(new DisconnectPacket { ReasonCode = disconnectCode, Properties = problem });
                     CloseConnection(CloseReason.Refused);
                 }
                 else

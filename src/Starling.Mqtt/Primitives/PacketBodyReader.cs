@@ -58,6 +58,7 @@ internal ref struct PacketBodyReader
             value |= (b & 0x7F) << (7 * i);
             if ((b & 0x80) == 0)
             {
+                VariableByteInteger.CheckFewestBytes(b, i, field);
                 return value;
             }
         }

@@ -33,4 +33,16 @@ internal static class VariableByteInteger
         while (value > 0);
         return i;
     }
+
+    /// <summary>
+    /// Refuses a value not encoded in the fewest bytes [MQTT-1.5.5-1]: a last byte of zero after continuation bytes
+    /// (0x80 0x00 for 0) is the only longer form, so only the final byte and its position need checking.
+    /// </summary>
+    public static void CheckFewestBytes(byte lastByte, int index, string field)
+    {
+        if (lastByte == 0 && index > 0)
+        {
+            throw MqttErrors.Malformed("MQTT-1.5.5-1", $"The {field} is not encoded in the fewest bytes.");
+        }
+    }
 }

@@ -25,7 +25,7 @@ internal static class AckReader
             // Remaining length 2: Success and no properties; 3: a reason code and no properties (section 3.4.2.1).
             if (!reader.End)
             {
-                packet.ReasonCode = (MqttReasonCode)reader.ReadByte("reason code");
+                packet.ReasonCode = ReasonCodeRules.Check(type, reader.ReadByte("reason code"));
             }
 
             if (!reader.End)
@@ -76,7 +76,7 @@ internal static class AckReader
         MqttProperties? properties = null;
         if (!reader.End)
         {
-            code = (MqttReasonCode)reader.ReadByte("reason code");
+            code = ReasonCodeRules.Check(type, reader.ReadByte("reason code"));
         }
 
         if (!reader.End)

@@ -1,7 +1,7 @@
 using Starling.Interop.Tests.Infrastructure;
 using Starling.Mqtt;
 using Starling.Mqtt.Packets;
-using static Starling.Interop.Tests.Malformed.Bytes;
+using static Starling.TestSupport.WireBytes;
 
 namespace Starling.Interop.Tests.Malformed;
 
@@ -192,6 +192,10 @@ public sealed class MalformedInputTests(MalformedBroker fixture) : IClassFixture
         yield return ("flags PINGREQ 0xC1", _ => B(0xC1, 0x00), Malformed);
         yield return ("flags DISCONNECT 0xE8", _ => B(0xE8, 0x00), Malformed);
 
+        // Variable byte integers in the fewest bytes [MQTT-1.5.5-1]
+        yield return ("remaining-length-not-fewest-bytes PINGREQ c0 80 00 (MQTT-1.5.5-1)", _ => B(0xC0, 0x80, 0x00), Malformed);
+        yield return ("remaining-length-not-fewest-bytes PUBLISH 30 84 00 (MQTT-1.5.5-1)", v => [0x30, (byte)(0x83 + N(v).Length), 0x00, .. Str("a"), .. N(v)], Malformed);
+
         // Packets a client never sends
         yield return ("second CONNECT (MQTT-3.1.0-2)", v => Connect(v, 0x02, Str("again")), Protocol);
         yield return ("CONNACK from a client", v => v == V5 ? B(0x20, 0x03, 0, 0, 0) : B(0x20, 0x02, 0, 0), Protocol);
@@ -252,6 +256,8 @@ public sealed class MalformedInputTests(MalformedBroker fixture) : IClassFixture
         data.Add("property-duplicated", Packet(0x30, Str("a"), Props(0x01, 0, 0x01, 0)), Protocol);
         data.Add("property-unknown-id", Packet(0x30, Str("a"), Props(0x05, 0)), Malformed);
         data.Add("property-not-allowed (Session Expiry in PUBLISH)", Packet(0x30, Str("a"), Props(0x11, 0, 0, 0, 1)), Malformed);
+        data.Add("property-length-not-fewest-bytes (MQTT-1.5.5-1)", Packet(0x30, Str("a"), B(0x80, 0x00)), Malformed);
+        data.Add("subscription-identifier-not-fewest-bytes (MQTT-1.5.5-1)", Packet(0x82, U16(1), Props(0x0B, 0x81, 0x00), Str("a"), B(0)), Malformed);
         data.Add("property-length-past-packet", Packet(0x30, Str("a"), B(5, 0x23)), Malformed);
         data.Add("payload-format-indicator-2", Packet(0x30, Str("a"), Props(0x01, 2)), Protocol);
         data.Add("subscription-identifier-0 in SUBSCRIBE", Packet(0x82, U16(1), Props(0x0B, 0), Str("a"), B(0)), Protocol);
@@ -259,6 +265,12 @@ public sealed class MalformedInputTests(MalformedBroker fixture) : IClassFixture
         data.Add("subscribe-retain-handling-3", Packet(0x82, U16(1), N(V5), Str("a"), B(0x30)), Protocol);
         data.Add("topic-alias-0", Packet(0x30, Str("a"), Props(0x23, 0, 0)), TopicAliasInvalid);
         data.Add("publish-empty-topic-without-alias", Packet(0x30, Str(""), N(V5)), Protocol);
+        data.Add("puback-reason-invalid 0x05", Packet(0x40, U16(1), B(0x05)), Malformed);
+        data.Add("pubrec-reason-invalid 0x93", Packet(0x50, U16(1), B(0x93)), Malformed);
+        data.Add("pubrel-reason-invalid 0x10", Packet(0x62, U16(1), B(0x10)), Malformed);
+        data.Add("pubcomp-reason-invalid 0x80", Packet(0x70, U16(1), B(0x80)), Malformed);
+        data.Add("disconnect-reason-invalid 0x86", B(0xE0, 0x01, 0x86), Malformed);
+        data.Add("auth-reason-invalid 0x87", B(0xF0, 0x01, 0x87), Malformed);
         data.Add("AUTH without enhanced authentication", B(0xF0, 0x00), Protocol);
         return data;
     }

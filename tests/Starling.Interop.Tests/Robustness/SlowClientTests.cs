@@ -2,7 +2,7 @@ using System.Diagnostics;
 using Starling.Interop.Tests.Infrastructure;
 using Starling.Mqtt;
 using Starling.Mqtt.Packets;
-using static Starling.Interop.Tests.Malformed.Bytes;
+using static Starling.TestSupport.WireBytes;
 
 namespace Starling.Interop.Tests.Robustness;
 
