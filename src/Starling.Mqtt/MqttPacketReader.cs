@@ -36,34 +36,23 @@ public static class MqttPacketReader
             throw MqttErrors.Malformed("reserved-packet-type", "Packet type 0 is reserved.");
         }
 
-        int remainingLength = 0;
-        for (int i = 0; i < 4; i++)
+        if (!VariableByteInteger.TryRead(ref reader, "remaining length", out int remainingLength))
         {
-            if (!reader.TryRead(out byte b))
-            {
-                return false;
-            }
-
-            remainingLength |= (b & 0x7F) << (7 * i);
-            if ((b & 0x80) == 0)
-            {
-                VariableByteInteger.CheckFewestBytes(b, i, "remaining length");
-                int headerLength = 2 + i;
-                if ((long)headerLength + remainingLength > maximumPacketSize)
-                {
-                    // Section 4.13 (5.0): a packet above the Maximum Packet Size is answered with 0x95.
-                    throw new MqttProtocolException(
-                        MqttReasonCode.PacketTooLarge,
-                        "maximum-packet-size",
-                        $"The packet is {(long)headerLength + remainingLength} bytes; the maximum is {maximumPacketSize}.");
-                }
-
-                header = new MqttFixedHeader((MqttPacketType)type, (byte)(first & 0x0F), remainingLength, headerLength);
-                return true;
-            }
+            return false;
         }
 
-        throw MqttErrors.Malformed("MQTT-1.5.5-1", "The remaining length takes more than four bytes.");
+        int headerLength = (int)reader.Consumed;
+        if ((long)headerLength + remainingLength > maximumPacketSize)
+        {
+            // Section 4.13 (5.0): a packet above the Maximum Packet Size is answered with 0x95.
+            throw new MqttProtocolException(
+                MqttReasonCode.PacketTooLarge,
+                "maximum-packet-size",
+                $"The packet is {(long)headerLength + remainingLength} bytes; the maximum is {maximumPacketSize}.");
+        }
+
+        header = new MqttFixedHeader((MqttPacketType)type, (byte)(first & 0x0F), remainingLength, headerLength);
+        return true;
     }
 
     /// <summary>

@@ -51,19 +51,12 @@ internal ref struct PacketBodyReader
     /// <summary>A variable byte integer of at most four bytes [MQTT-1.5.5-1].</summary>
     public int ReadVariableByteInteger(string field)
     {
-        int value = 0;
-        for (int i = 0; i < 4; i++)
+        if (!VariableByteInteger.TryRead(ref _reader, field, out int value))
         {
-            byte b = ReadByte(field);
-            value |= (b & 0x7F) << (7 * i);
-            if ((b & 0x80) == 0)
-            {
-                VariableByteInteger.CheckFewestBytes(b, i, field);
-                return value;
-            }
+            throw MqttErrors.Malformed(MqttErrors.Truncated, $"The packet ends before its {field}.");
         }
 
-        throw MqttErrors.Malformed("MQTT-1.5.5-1", $"The {field} takes more than four bytes.");
+        return value;
     }
 
     /// <summary>The next <paramref name="length"/> bytes, as a slice of the body.</summary>

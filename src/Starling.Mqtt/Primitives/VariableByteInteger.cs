@@ -1,3 +1,5 @@
+using System.Buffers;
+
 namespace Starling.Mqtt.Primitives;
 
 /// <summary>The variable byte integer of section 1.5.5 (5.0) / 2.2.3 (3.1.1): 7 bits a byte, at most four bytes.</summary>
@@ -35,14 +37,33 @@ internal static class VariableByteInteger
     }
 
     /// <summary>
-    /// Refuses a value not encoded in the fewest bytes [MQTT-1.5.5-1]: a last byte of zero after continuation bytes
-    /// (0x80 0x00 for 0) is the only longer form, so only the final byte and its position need checking.
+    /// Decodes a variable byte integer at the reader's position: false when the bytes end before it does (the reader
+    /// has then moved; callers either wait for more or call the packet truncated). Throws Malformed Packet for more
+    /// than four bytes, or for a value not in the fewest bytes [MQTT-1.5.5-1]: a last byte of zero after continuation
+    /// bytes (0x80 0x00 for 0) is the only longer form, so only the final byte and its position need checking.
     /// </summary>
-    public static void CheckFewestBytes(byte lastByte, int index, string field)
+    public static bool TryRead(ref SequenceReader<byte> reader, string field, out int value)
     {
-        if (lastByte == 0 && index > 0)
+        value = 0;
+        for (int i = 0; i < 4; i++)
         {
-            throw MqttErrors.Malformed("MQTT-1.5.5-1", $"The {field} is not encoded in the fewest bytes.");
+            if (!reader.TryRead(out byte b))
+            {
+                return false;
+            }
+
+            value |= (b & 0x7F) << (7 * i);
+            if ((b & 0x80) == 0)
+            {
+                if (b == 0 && i > 0)
+                {
+                    throw MqttErrors.Malformed("MQTT-1.5.5-1", $"The {field} is not encoded in the fewest bytes.");
+                }
+
+                return true;
+            }
         }
+
+        throw MqttErrors.Malformed("MQTT-1.5.5-1", $"The {field} takes more than four bytes.");
     }
 }
