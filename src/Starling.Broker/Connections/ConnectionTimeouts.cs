@@ -37,9 +37,6 @@ internal struct ConnectionTimeouts
     /// <summary>The clocks of a connection opened at <paramref name="now"/> (milliseconds, <see cref="Environment.TickCount64"/>).</summary>
     public static ConnectionTimeouts StartingAt(long now) => new(now);
 
-    /// <summary>The keep-alive the broker holds the client to (0: none), once CONNECT has set it.</summary>
-    public readonly ushort KeepAliveSeconds => _keepAliveSeconds;
-
     /// <summary>CONNECT (or the server's override, Server Keep Alive) sets the interval.</summary>
     public void SetKeepAlive(ushort seconds) => _keepAliveSeconds = seconds;
 
