@@ -47,6 +47,9 @@ internal sealed class BrokerContext
 
     public volatile bool IsStopping;
 
+    /// <summary>The access rules last applied after the fact (<see cref="MqttBroker.RevokeSubscriptions"/>), or null.</summary>
+    public volatile SubscriptionRevocation? LatestRevocation;
+
     /// <summary>Publishes a will: retained if asked, then routed as any message.</summary>
     public void PublishWill(ApplicationMessage will)
     {

@@ -108,23 +108,23 @@ public sealed class MqttBroker : IAsyncDisposable
 
     /// <summary>
     /// Withdraws every subscription, of connected and offline sessions alike, that <paramref name="keep"/> refuses,
-    /// as if its client had unsubscribed; messages already queued or in flight still go out. For access rules that
-    /// changed after the subscriptions were granted (an ACL file reloaded). Returns how many were withdrawn.
+    /// as if its client had unsubscribed, and drops the queued messages whose topic it refuses (asked with the topic
+    /// as <see cref="SubscriptionGrant.TopicFilter"/>); messages already in flight still complete. A SUBSCRIBE
+    /// authorized under the earlier rules and completing meanwhile is checked against <paramref name="keep"/> too.
+    /// For access rules that changed after the subscriptions were granted (an ACL file reloaded). Returns how many
+    /// subscriptions were withdrawn.
     /// </summary>
     public int RevokeSubscriptions(Func<SubscriptionGrant, bool> keep)
     {
         ArgumentNullException.ThrowIfNull(keep);
+        var revocation = new SubscriptionRevocation(keep);
+
+        // Published before the walk: a SUBSCRIBE that adds after the walk passed its session sees it under the gate.
+        _context.LatestRevocation = revocation;
         int revoked = 0;
         foreach (var session in _context.Sessions.Store.Snapshot())
         {
-            if (session.RemoveSubscriptions(keep) is { } removed)
-            {
-                foreach (var subscription in removed)
-                {
-                    _context.Router.Unsubscribe(subscription);
-                    revoked++;
-                }
-            }
+            revoked += session.Revoke(revocation, _context.Router);
         }
 
         return revoked;

@@ -29,6 +29,8 @@ public sealed partial class MqttConnection
         List<(Subscription Subscription, bool IsNew)>? granted = null;
         foreach (var request in packet.Subscriptions)
         {
+            // Access rules that change while the hooks decide (an ACL reload) are applied below, under the gate.
+            var revocationBefore = _broker.LatestRevocation;
             var code = await AuthorizeAsync(request).ConfigureAwait(false);
             if (!code.IsFailure())
             {
@@ -36,11 +38,20 @@ public sealed partial class MqttConnection
                 bool isNew;
                 lock (session.Gate)
                 {
-                    // [MQTT-3.8.4-3] A subscription to the same filter replaces the previous one.
+                    if (_broker.LatestRevocation is { } revocation && !ReferenceEquals(revocation, revocationBefore) && !revocation.Keeps(session, request.TopicFilter))
+                    {
+                        // Granted under rules revoked since: the revocation may already have passed this session, so
+                        // it is refused here rather than left to outlive the rules that refuse it.
+                        codes.Add(MqttReasonCode.NotAuthorized);
+                        continue;
+                    }
+
+                    // [MQTT-3.8.4-3] A subscription to the same filter replaces the previous one. The tree changes
+                    // under the gate too, so a revocation or an UNSUBSCRIBE never leaves the two disagreeing.
                     isNew = session.SetSubscriptionLocked(subscription);
+                    _broker.Router.Subscribe(subscription);
                 }
 
-                _broker.Router.Subscribe(subscription);
                 if (_broker.Retained.Count > 0)
                 {
                     // Only needed to send the retained messages below; with none stored, nothing to collect.
@@ -180,11 +191,10 @@ public sealed partial class MqttConnection
             lock (session.Gate)
             {
                 removed = session.RemoveSubscriptionLocked(filter);
-            }
-
-            if (removed is not null)
-            {
-                _broker.Router.Unsubscribe(removed);
+                if (removed is not null)
+                {
+                    _broker.Router.Unsubscribe(removed);
+                }
             }
 
             codes.Add(removed is null ? MqttReasonCode.NoSubscriptionExisted : MqttReasonCode.Success);

@@ -77,23 +77,28 @@ public sealed partial class Session
     }
 
     /// <summary>
-    /// Removes the subscriptions <paramref name="keep"/> refuses, as if the client had unsubscribed, and returns them
-    /// for the router to forget.
+    /// Applies access rules changed after the fact: removes the subscriptions <paramref name="revocation"/> refuses
+    /// (from the tree too, under the gate, so a concurrent SUBSCRIBE or UNSUBSCRIBE never leaves the two
+    /// disagreeing) and drops the queued messages on topics it refuses, as mosquitto checks read access when it
+    /// sends. Messages already in flight still complete: the protocol has them resent until acknowledged
+    /// [MQTT-4.4.0-1]. Returns how many subscriptions were removed.
     /// </summary>
-    internal List<Subscription>? RemoveSubscriptions(Func<SubscriptionGrant, bool> keep)
+    internal int Revoke(SubscriptionRevocation revocation, Router router)
     {
         lock (Gate)
         {
-            List<Subscription>? removed = null;
+            int removed = 0;
             foreach (var subscription in SubscriptionsLocked())
             {
-                if (!keep(new SubscriptionGrant(ClientId, Username, subscription.Filter)))
+                if (!revocation.Keeps(this, subscription.Filter))
                 {
                     RemoveSubscriptionLocked(subscription.Filter);
-                    (removed ??= []).Add(subscription);
+                    router.Unsubscribe(subscription);
+                    removed++;
                 }
             }
 
+            DropQueuedLocked(revocation);
             return removed;
         }
     }

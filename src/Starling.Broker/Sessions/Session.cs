@@ -397,6 +397,29 @@ public sealed partial class Session
         return item;
     }
 
+    /// <summary>Drops the queued (never sent) messages on topics <paramref name="revocation"/> refuses.</summary>
+    private void DropQueuedLocked(SubscriptionRevocation revocation)
+    {
+        if (_pending is not { Count: > 0 } queue)
+        {
+            return;
+        }
+
+        int count = queue.Count;
+        for (int i = 0; i < count; i++)
+        {
+            var item = queue.Dequeue();
+            if (revocation.Keeps(this, item.Message.Topic))
+            {
+                queue.Enqueue(item);
+            }
+            else
+            {
+                _pendingBytes -= item.Message.Payload.Length;
+            }
+        }
+    }
+
     private bool RemoveOldestQoS0(Queue<OutgoingMessage> queue)
     {
         int count = queue.Count;
