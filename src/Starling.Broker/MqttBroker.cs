@@ -28,12 +28,13 @@ public sealed class MqttBroker : IAsyncDisposable
     {
         options ??= new BrokerOptions();
         options.Validate();
+        var log = (ILogger?)logger ?? NullLogger.Instance;
         _context = new BrokerContext(
             options,
-            new HookChain(hooks ?? []),
+            new HookChain(hooks ?? [], log),
             sessionStore ?? new InMemorySessionStore(),
             retainedStore ?? new InMemoryRetainedMessageStore(),
-            (ILogger?)logger ?? NullLogger.Instance);
+            log);
     }
 
     /// <summary>The settings in force.</summary>
@@ -68,7 +69,7 @@ public sealed class MqttBroker : IAsyncDisposable
             return ValueTask.FromResult(false);
         }
 
-        return _context.Hooks.HasAccept ? AcceptWithHooksAsync(context) : ValueTask.FromResult(true);
+        return _context.Hooks.HasAccept ? _context.Hooks.AcceptAsync(context, _context.Stopping.Token) : ValueTask.FromResult(true);
     }
 
     /// <summary>
@@ -173,14 +174,7 @@ public sealed class MqttBroker : IAsyncDisposable
 
         await _context.AllClosed.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
         await _context.Stopping.CancelAsync().ConfigureAwait(false);
-        try
-        {
-            await _context.Hooks.StopAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
-        {
-            BrokerLog.HookFailed(_context.Logger, ex, "OnStop");
-        }
+        await _context.Hooks.StopAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
@@ -207,19 +201,6 @@ public sealed class MqttBroker : IAsyncDisposable
         }
 
         return true;
-    }
-
-    private async ValueTask<bool> AcceptWithHooksAsync(AcceptContext context)
-    {
-        try
-        {
-            return await _context.Hooks.AcceptAsync(context, _context.Stopping.Token).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
-        {
-            BrokerLog.HookFailed(_context.Logger, ex, "OnAccept");
-            return false;
-        }
     }
 
     private async Task SweepAsync(CancellationToken cancellationToken)

@@ -1,4 +1,3 @@
-using Starling.Broker.Diagnostics;
 using Starling.Broker.Hooks;
 using Starling.Mqtt;
 using Starling.Mqtt.Packets;
@@ -58,16 +57,7 @@ public sealed partial class MqttConnection
     private async ValueTask RunAuthenticationStepAsync()
     {
         var exchange = _authentication!;
-        AuthenticationResult result;
-        try
-        {
-            result = await _broker.Hooks.AuthenticateAsync(exchange, _broker.Stopping.Token).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
-        {
-            BrokerLog.HookFailed(_broker.Logger, ex, "OnAuthenticate");
-            result = AuthenticationResult.Fail(MqttReasonCode.UnspecifiedError);
-        }
+        var result = await _broker.Hooks.AuthenticateAsync(exchange, _broker.Stopping.Token).ConfigureAwait(false);
 
         switch (result.Outcome)
         {
@@ -116,16 +106,7 @@ public sealed partial class MqttConnection
         if (_broker.Hooks.HasConnect)
         {
             var context = new ConnectContext(_client!, connect);
-            MqttReasonCode code;
-            try
-            {
-                code = await _broker.Hooks.ConnectAsync(context, _broker.Stopping.Token).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is not OutOfMemoryException)
-            {
-                BrokerLog.HookFailed(_broker.Logger, ex, "OnConnect");
-                code = MqttReasonCode.UnspecifiedError;
-            }
+            var code = await _broker.Hooks.ConnectAsync(context, _broker.Stopping.Token).ConfigureAwait(false);
 
             if (code != MqttReasonCode.Success)
             {

@@ -101,16 +101,7 @@ public sealed partial class MqttConnection
         if (_broker.Hooks.HasConnect)
         {
             var context = new ConnectContext(_client, connect);
-            MqttReasonCode code;
-            try
-            {
-                code = await _broker.Hooks.ConnectAsync(context, _broker.Stopping.Token).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is not OutOfMemoryException)
-            {
-                BrokerLog.HookFailed(_broker.Logger, ex, "OnConnect");
-                code = MqttReasonCode.UnspecifiedError;
-            }
+            var code = await _broker.Hooks.ConnectAsync(context, _broker.Stopping.Token).ConfigureAwait(false);
 
             responseProperties = context.ResponseProperties;
             if (code != MqttReasonCode.Success)

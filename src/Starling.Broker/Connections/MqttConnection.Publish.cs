@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Text;
-using Starling.Broker.Diagnostics;
 using Starling.Broker.Hooks;
 using Starling.Broker.Routing;
 using Starling.Mqtt;
@@ -86,16 +85,7 @@ public sealed partial class MqttConnection
         if (_broker.Hooks.HasPublish)
         {
             var context = new PublishContext(_client!, new ApplicationMessageView(aliasedTopic ?? Encoding.UTF8.GetString(view.Topic), view.Payload.ToArray(), view.QoS, view.Retain, properties));
-            bool allowed;
-            try
-            {
-                allowed = await _broker.Hooks.PublishAsync(context, _broker.Stopping.Token).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is not OutOfMemoryException)
-            {
-                BrokerLog.HookFailed(_broker.Logger, ex, "OnPublish");
-                allowed = false;
-            }
+            bool allowed = await _broker.Hooks.PublishAsync(context, _broker.Stopping.Token).ConfigureAwait(false);
 
             if (context.CloseClient)
             {

@@ -1,4 +1,3 @@
-using Starling.Broker.Diagnostics;
 using Starling.Broker.Hooks;
 using Starling.Broker.Routing;
 using Starling.Broker.Sessions;
@@ -126,15 +125,7 @@ public sealed partial class MqttConnection
             return code;
         }
 
-        try
-        {
-            return await _broker.Hooks.SubscribeAsync(new SubscribeContext(_client!, request, code), _broker.Stopping.Token).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
-        {
-            BrokerLog.HookFailed(_broker.Logger, ex, "OnSubscribe");
-            return MqttReasonCode.UnspecifiedError;
-        }
+        return await _broker.Hooks.SubscribeAsync(new SubscribeContext(_client!, request, code), _broker.Stopping.Token).ConfigureAwait(false);
     }
 
     private static Subscription CreateSubscription(Session session, MqttSubscription request, MqttQualityOfService qos, uint subscriptionId)

@@ -145,14 +145,7 @@ public sealed partial class MqttConnection
 
             if (_broker.Hooks.HasClose)
             {
-                try
-                {
-                    await _broker.Hooks.CloseAsync(new CloseContext(_client, _closeReason, _transport.RemoteEndPoint), _broker.Stopping.Token).ConfigureAwait(false);
-                }
-                catch (Exception ex) when (ex is not OutOfMemoryException)
-                {
-                    BrokerLog.HookFailed(_broker.Logger, ex, "OnClose");
-                }
+                await _broker.Hooks.CloseAsync(new CloseContext(_client, _closeReason, _transport.RemoteEndPoint), _broker.Stopping.Token).ConfigureAwait(false);
             }
         }
         finally
