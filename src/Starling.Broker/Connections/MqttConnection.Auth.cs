@@ -102,21 +102,13 @@ public sealed partial class MqttConnection
     {
         var (connect, clientId, assigned) = _pendingConnect!.Value;
         _pendingConnect = null;
-        var response = new MqttProperties();
-        if (_broker.Hooks.HasConnect)
+        var (accepted, response) = await AuthorizeConnectAsync(connect, clientId).ConfigureAwait(false);
+        if (!accepted)
         {
-            var context = new ConnectContext(_client!, connect);
-            var code = await _broker.Hooks.ConnectAsync(context, _broker.Stopping.Token).ConfigureAwait(false);
-
-            if (code != MqttReasonCode.Success)
-            {
-                RefuseConnect(code, clientId, context.ResponseProperties);
-                return;
-            }
-
-            response = context.ResponseProperties ?? response;
+            return;
         }
 
+        response ??= new MqttProperties();
         response.AuthenticationMethod = _authenticationMethod;
         response.AuthenticationData = finalData;
         CompleteConnect(connect, clientId, assigned, response);

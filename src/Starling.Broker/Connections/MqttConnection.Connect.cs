@@ -97,21 +97,34 @@ public sealed partial class MqttConnection
             return;
         }
 
-        MqttProperties? responseProperties = null;
-        if (_broker.Hooks.HasConnect)
+        var (accepted, responseProperties) = await AuthorizeConnectAsync(connect, clientId).ConfigureAwait(false);
+        if (accepted)
         {
-            var context = new ConnectContext(_client, connect);
-            var code = await _broker.Hooks.ConnectAsync(context, _broker.Stopping.Token).ConfigureAwait(false);
+            CompleteConnect(connect, clientId, assignedClientId, responseProperties);
+        }
+    }
 
-            responseProperties = context.ResponseProperties;
-            if (code != MqttReasonCode.Success)
-            {
-                RefuseConnect(code, clientId, responseProperties);
-                return;
-            }
+    /// <summary>
+    /// Runs the OnConnect hooks, which authorise every CONNECT, also one that enhanced authentication accepted. When a
+    /// hook refuses, answers the refusal (with the hooks' CONNACK properties) and returns false; otherwise returns the
+    /// properties the hooks want on the CONNACK.
+    /// </summary>
+    private async ValueTask<(bool Accepted, MqttProperties? ResponseProperties)> AuthorizeConnectAsync(ConnectPacket connect, string clientId)
+    {
+        if (!_broker.Hooks.HasConnect)
+        {
+            return (true, null);
         }
 
-        CompleteConnect(connect, clientId, assignedClientId, responseProperties);
+        var context = new ConnectContext(_client!, connect);
+        var code = await _broker.Hooks.ConnectAsync(context, _broker.Stopping.Token).ConfigureAwait(false);
+        if (code != MqttReasonCode.Success)
+        {
+            RefuseConnect(code, clientId, context.ResponseProperties);
+            return (false, null);
+        }
+
+        return (true, context.ResponseProperties);
     }
 
     /// <summary>Accepts the CONNECT: takes up the session and answers CONNACK with what the broker allows.</summary>
