@@ -50,16 +50,24 @@ internal sealed class BrokerContext
     /// <summary>The access rules last applied after the fact (<see cref="MqttBroker.RevokeSubscriptions"/>), or null.</summary>
     public volatile SubscriptionRevocation? LatestRevocation;
 
-    /// <summary>Publishes a will: retained if asked, then routed as any message.</summary>
-    public void PublishWill(ApplicationMessage will)
+    /// <summary>
+    /// Every publish ends here, a client's PUBLISH, a will or the host's: stored if retained (and retain is available),
+    /// then delivered to <paramref name="matches"/>. A caller that has not matched yet passes none: the topic is then
+    /// matched after the store, so a subscriber that read the store too early to find the message is in the matches.
+    /// A client's PUBLISH is matched first, as it builds the message only when someone subscribes or it is retained.
+    /// </summary>
+    public void Publish(ApplicationMessage message, List<Subscription>? matches = null)
     {
-        if (will.Retain && Options.RetainAvailable)
+        if (message.Retain && Options.RetainAvailable)
         {
-            StoreRetained(will);
+            StoreRetained(message);
         }
 
-        Router.Publish(will);
+        Router.Dispatch(message, matches ?? Router.Match(message.TopicUtf8));
     }
+
+    /// <summary>Publishes a will, as any message (kept under this name for the session manager's delayed wills).</summary>
+    public void PublishWill(ApplicationMessage will) => Publish(will);
 
     /// <summary>
     /// Keeps a retained message for the topic's future subscribers, replacing any previous one [MQTT-3.3.1-5]; an

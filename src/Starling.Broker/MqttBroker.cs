@@ -140,13 +140,7 @@ public sealed class MqttBroker : IAsyncDisposable
         }
 
         // The host may hand any properties: only those a PUBLISH carries onward are forwarded.
-        var message = new ApplicationMessage(topic, payload.ToArray(), qos, retain, properties?.ForPublish());
-        if (retain && Options.RetainAvailable)
-        {
-            _context.StoreRetained(message);
-        }
-
-        _context.Router.Publish(message);
+        _context.Publish(new ApplicationMessage(topic, payload.ToArray(), qos, retain, properties?.ForPublish()));
     }
 
     /// <summary>

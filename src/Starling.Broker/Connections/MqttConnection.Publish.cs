@@ -162,7 +162,7 @@ public sealed partial class MqttConnection
             var scratch = _scratch ??= new ScratchMessage();
             try
             {
-                Dispatch(scratch.Fill(topic, topicCopy, view.Payload, view.QoS, view.Retain, properties, _client!.ClientId), retain, matches);
+                _broker.Publish(scratch.Fill(topic, topicCopy, view.Payload, view.QoS, view.Retain, properties, _client!.ClientId), matches);
             }
             finally
             {
@@ -172,18 +172,7 @@ public sealed partial class MqttConnection
             return;
         }
 
-        var message = new ApplicationMessage(topic, payload ?? view.Payload.ToArray(), view.QoS, view.Retain, properties, _client!.ClientId, topicCopy);
-        Dispatch(message, retain, matches);
-    }
-
-    private void Dispatch(ApplicationMessage message, bool retain, List<Subscription> matches)
-    {
-        if (retain)
-        {
-            _broker.StoreRetained(message);
-        }
-
-        _broker.Router.Dispatch(message, matches);
+        _broker.Publish(new ApplicationMessage(topic, payload ?? view.Payload.ToArray(), view.QoS, view.Retain, properties, _client!.ClientId, topicCopy), matches);
     }
 
     /// <summary>

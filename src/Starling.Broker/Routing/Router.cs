@@ -34,9 +34,6 @@ internal sealed class Router
         return matches;
     }
 
-    /// <summary>Routes a message the broker itself publishes (a will, a message the host injects).</summary>
-    public void Publish(ApplicationMessage message) => Dispatch(message, Match(message.TopicUtf8));
-
     /// <summary>
     /// Delivers <paramref name="message"/> to the sessions of <paramref name="matches"/>: once per session, at
     /// the highest QoS of its matching subscriptions (capped by the published QoS) [MQTT-3.3.5-1], with every
