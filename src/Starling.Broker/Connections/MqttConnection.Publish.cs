@@ -34,8 +34,7 @@ public sealed partial class MqttConnection
         }
 
         MqttProperties? properties = null;
-        string? aliasedTopic = null;
-        byte[]? topicCopy = null;
+        IncomingTopic? aliasedTopic = null;
         if (_version == MqttProtocolVersion.V500 && !view.Properties.IsEmpty)
         {
             properties = MqttPacketReader.ReadProperties(view.Properties, MqttPacketType.Publish);
@@ -46,23 +45,20 @@ public sealed partial class MqttConnection
 
             if (properties.TopicAlias is { } alias)
             {
-                (aliasedTopic, topicCopy) = ResolveTopicAlias(alias, view.Topic);
+                aliasedTopic = ResolveTopicAlias(alias, view.Topic);
                 properties.TopicAlias = null; // an alias belongs to this connection and is never forwarded
             }
         }
 
-        if (aliasedTopic is null)
+        if (aliasedTopic is null && view.Topic.IsEmpty)
         {
-            if (view.Topic.IsEmpty)
-            {
-                // [MQTT-4.7.3-1] Empty only with a topic alias (5.0); then 0x82, a protocol error.
-                throw new MqttProtocolException(_version == MqttProtocolVersion.V500 ? MqttReasonCode.ProtocolError : MqttReasonCode.TopicNameInvalid, "MQTT-4.7.3-1", "Topic name is empty.");
-            }
-
-            topicCopy = view.Topic.IsSingleSegment ? null : view.Topic.ToArray();
+            // [MQTT-4.7.3-1] Empty only with a topic alias (5.0); then 0x82, a protocol error.
+            throw new MqttProtocolException(_version == MqttProtocolVersion.V500 ? MqttReasonCode.ProtocolError : MqttReasonCode.TopicNameInvalid, "MQTT-4.7.3-1", "Topic name is empty.");
         }
 
-        CheckTopicLimits(topicCopy is not null ? topicCopy : view.Topic.FirstSpan);
+        // From here on the topic is this one value; its string and arrays are made only where needed.
+        var topic = aliasedTopic ?? IncomingTopic.Received(view.Topic);
+        CheckTopicLimits(topic.Utf8);
 
         if (view.QoS == MqttQualityOfService.ExactlyOnce)
         {
@@ -84,7 +80,8 @@ public sealed partial class MqttConnection
         string? reasonString = null;
         if (_broker.Hooks.HasPublish)
         {
-            var context = new PublishContext(_client!, new ApplicationMessageView(aliasedTopic ?? Encoding.UTF8.GetString(view.Topic), view.Payload.ToArray(), view.QoS, view.Retain, properties));
+            topic = topic.WithName(); // decoded once: the hooks' view and then the message share the string
+            var context = new PublishContext(_client!, new ApplicationMessageView(topic.Name, view.Payload.ToArray(), view.QoS, view.Retain, properties));
             bool allowed = await _broker.Hooks.PublishAsync(context, _broker.Stopping.Token).ConfigureAwait(false);
 
             if (context.CloseClient)
@@ -103,12 +100,12 @@ public sealed partial class MqttConnection
             }
             else
             {
-                Route(view, context.Message.Topic, context.Message.Payload, properties, topicCopy);
+                Route(view, topic, context.Message.Payload, properties);
             }
         }
         else
         {
-            Route(view, aliasedTopic, payload: null, properties, topicCopy);
+            Route(view, topic, payload: null, properties);
         }
 
         Acknowledge(view, reason, reasonString);
@@ -140,29 +137,23 @@ public sealed partial class MqttConnection
     /// <see cref="ApplicationMessage"/> (one copy of the payload) and hands it on. A small payload the hooks did not
     /// copy goes into the connection's <see cref="ScratchMessage"/>, reused unless a delivery held it.
     /// </summary>
-    private void Route(in MqttPublishView view, string? topic, ReadOnlyMemory<byte>? payload, MqttProperties? properties, byte[]? topicCopy)
+    private void Route(in MqttPublishView view, in IncomingTopic topic, ReadOnlyMemory<byte>? payload, MqttProperties? properties)
     {
-        ReadOnlySpan<byte> topicUtf8 = topicCopy ?? view.Topic.FirstSpan;
-        var matches = _broker.Router.Match(topicUtf8);
+        var matches = _broker.Router.Match(topic.Utf8);
         bool retain = view.Retain && _broker.Options.RetainAvailable;
         if (matches.Count == 0 && !retain)
         {
             return;
         }
 
-        if (topic is null && topicCopy is null)
-        {
-            (topic, topicCopy) = RememberTopic(topicUtf8);
-        }
-
-        topic ??= Encoding.UTF8.GetString(topicUtf8);
-        topicCopy ??= topicUtf8.ToArray();
+        // A topic still only received may be the previous message's again; one the connection holds forms of already is not.
+        var (name, utf8) = topic.OnlyReceived ? RememberTopic(topic.Utf8) : topic.ToOwned();
         if (payload is null && ScratchMessage.Fits(view.Payload.Length))
         {
             var scratch = _scratch ??= new ScratchMessage();
             try
             {
-                _broker.Publish(scratch.Fill(topic, topicCopy, view.Payload, view.QoS, view.Retain, properties, _client!.ClientId), matches);
+                _broker.Publish(scratch.Fill(name, utf8, view.Payload, view.QoS, view.Retain, properties, _client!.ClientId), matches);
             }
             finally
             {
@@ -172,7 +163,7 @@ public sealed partial class MqttConnection
             return;
         }
 
-        _broker.Publish(new ApplicationMessage(topic, payload ?? view.Payload.ToArray(), view.QoS, view.Retain, properties, _client!.ClientId, topicCopy), matches);
+        _broker.Publish(new ApplicationMessage(name, payload ?? view.Payload.ToArray(), view.QoS, view.Retain, properties, _client!.ClientId, utf8), matches);
     }
 
     /// <summary>
@@ -195,7 +186,7 @@ public sealed partial class MqttConnection
     /// 5.0 topic alias from the client [MQTT-3.3.2-8..12]: a PUBLISH with a topic and an alias sets the alias; one
     /// with an empty topic uses it. 0 or above our Topic Alias Maximum is DISCONNECT 0x94.
     /// </summary>
-    private (string Topic, byte[] Utf8) ResolveTopicAlias(ushort alias, in ReadOnlySequence<byte> topic)
+    private IncomingTopic ResolveTopicAlias(ushort alias, in ReadOnlySequence<byte> topic)
     {
         int maximum = _broker.Options.TopicAliasMaximum;
         if (alias == 0 || alias > maximum)
@@ -207,12 +198,14 @@ public sealed partial class MqttConnection
         if (!topic.IsEmpty)
         {
             var utf8 = topic.ToArray();
-            var entry = (Encoding.UTF8.GetString(utf8), utf8);
-            aliases[alias] = entry;
-            return entry;
+            var name = Encoding.UTF8.GetString(utf8);
+            aliases[alias] = (name, utf8);
+            return IncomingTopic.Owned(name, utf8);
         }
 
-        return aliases[alias] ?? throw new MqttProtocolException(MqttReasonCode.ProtocolError, "MQTT-3.3.2-12", $"Topic alias {alias} was never set on this connection.");
+        return aliases[alias] is { } known
+            ? IncomingTopic.Owned(known.Topic, known.Utf8)
+            : throw new MqttProtocolException(MqttReasonCode.ProtocolError, "MQTT-3.3.2-12", $"Topic alias {alias} was never set on this connection.");
     }
 
     private void Acknowledge(in MqttPublishView view, MqttReasonCode reason, string? reasonString)

@@ -1,0 +1,91 @@
+using System.Buffers;
+using Starling.Broker.Hooks;
+using Starling.Mqtt;
+using Starling.Mqtt.Packets;
+
+namespace Starling.Broker.Tests.Engine;
+
+/// <summary>An incoming PUBLISH's topic arrives as one value whatever its source: split received bytes, or a topic alias.</summary>
+public sealed class IncomingTopicTests
+{
+    [Fact]
+    public async Task TopicSplitAcrossReceiveSegments_IsRoutedWhole()
+    {
+        await using var broker = new MqttBroker();
+        var subscriber = await SubscribedAsync(broker, "a/b/c");
+        var publisher = new InMemoryTransport(broker);
+        await publisher.ConnectAsync("pub");
+
+        var writer = new ArrayBufferWriter<byte>();
+        MqttPacketWriter.Write(new PublishPacket { Topic = "a/b/c", Payload = "x"u8.ToArray() }, MqttProtocolVersion.V311, writer);
+        long consumed = await publisher.Connection.ReceiveAsync(OneBytePerSegment(writer.WrittenSpan.ToArray()));
+
+        Assert.Equal(writer.WrittenCount, consumed);
+        Assert.Equal("a/b/c", Assert.IsType<PublishPacket>(await subscriber.NextAsync()).Topic);
+    }
+
+    [Fact]
+    public async Task TopicAlias_SetThenUsed_ReachesHookAndSubscriberAsTheTopic()
+    {
+        var hook = new TopicRecorder();
+        await using var broker = new MqttBroker(hooks: [hook]);
+        var subscriber = await SubscribedAsync(broker, "t/x");
+        var publisher = new InMemoryTransport(broker, MqttProtocolVersion.V500);
+        await publisher.ConnectAsync("pub");
+
+        await publisher.SendPacketAsync(new PublishPacket { Topic = "t/x", Payload = "1"u8.ToArray(), Properties = new MqttProperties { TopicAlias = 1 } });
+        await publisher.SendPacketAsync(new PublishPacket { Topic = "", Payload = "2"u8.ToArray(), Properties = new MqttProperties { TopicAlias = 1 } });
+
+        Assert.Equal("t/x", Assert.IsType<PublishPacket>(await subscriber.NextAsync()).Topic);
+        Assert.Equal("t/x", Assert.IsType<PublishPacket>(await subscriber.NextAsync()).Topic);
+        Assert.Equal(["t/x", "t/x"], hook.Topics);
+    }
+
+    private static async Task<InMemoryTransport> SubscribedAsync(MqttBroker broker, string filter)
+    {
+        var subscriber = new InMemoryTransport(broker);
+        await subscriber.ConnectAsync("sub");
+        await subscriber.SendPacketAsync(new SubscribePacket { PacketId = 1, Subscriptions = [new MqttSubscription { TopicFilter = filter }] });
+        Assert.IsType<SubAckPacket>(await subscriber.NextAsync());
+        return subscriber;
+    }
+
+    private static ReadOnlySequence<byte> OneBytePerSegment(byte[] bytes)
+    {
+        var first = new Segment(bytes.AsMemory(0, 1), 0);
+        var last = first;
+        for (int i = 1; i < bytes.Length; i++)
+        {
+            last = last.Append(bytes.AsMemory(i, 1));
+        }
+
+        return new ReadOnlySequence<byte>(first, 0, last, 1);
+    }
+
+    private sealed class Segment : ReadOnlySequenceSegment<byte>
+    {
+        public Segment(ReadOnlyMemory<byte> memory, long runningIndex)
+        {
+            Memory = memory;
+            RunningIndex = runningIndex;
+        }
+
+        public Segment Append(ReadOnlyMemory<byte> memory)
+        {
+            var next = new Segment(memory, RunningIndex + Memory.Length);
+            Next = next;
+            return next;
+        }
+    }
+
+    private sealed class TopicRecorder : BrokerHook
+    {
+        public List<string> Topics { get; } = [];
+
+        public override ValueTask<bool> OnPublishAsync(PublishContext context, CancellationToken cancellationToken)
+        {
+            Topics.Add(context.Topic);
+            return ValueTask.FromResult(true);
+        }
+    }
+}
