@@ -32,9 +32,16 @@ public sealed class ServerProcessTests
             {
                 string q = qos.ToString(CultureInfo.InvariantCulture);
                 using var sub = Mosquitto.StartSub(["-h", "127.0.0.1", "-p", p, "-t", "proc/" + q, "-q", q, "-C", "1", "-W", "10"]);
-                await Task.Delay(300);
-                var (exit, _, error) = await Mosquitto.RunAsync("mosquitto_pub", ["-h", "127.0.0.1", "-p", p, "-t", "proc/" + q, "-q", q, "-m", "hello" + q], TimeSpan.FromSeconds(10));
-                Assert.True(exit == 0, error);
+                // mosquitto_sub says nothing when its SUBACK arrives: publish until it has received (-C 1 ends it),
+                // rather than guess how long a loaded machine needs for the subscription.
+                var waited = Stopwatch.StartNew();
+                do
+                {
+                    var (exit, _, error) = await Mosquitto.RunAsync("mosquitto_pub", ["-h", "127.0.0.1", "-p", p, "-t", "proc/" + q, "-q", q, "-m", "hello" + q], TimeSpan.FromSeconds(10));
+                    Assert.True(exit == 0, error);
+                }
+                while (!sub.WaitForExit(200) && waited.Elapsed < TimeSpan.FromSeconds(10));
+
                 Assert.Equal("hello" + q, (await sub.StandardOutput.ReadToEndAsync()).Trim());
             }
 
