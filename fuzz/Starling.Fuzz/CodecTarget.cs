@@ -1,5 +1,6 @@
 using System.Buffers;
 using Starling.Mqtt;
+using Starling.TestSupport;
 
 namespace Starling.Fuzz;
 
@@ -19,7 +20,7 @@ internal static class CodecTarget
         foreach (var version in Versions)
         {
             ReadAll(new ReadOnlySequence<byte>(bytes), version);
-            ReadAll(Segments.Split(bytes, 1 + (bytes.Length == 0 ? 0 : bytes[^1] % 7)), version);
+            ReadAll(ByteSegments.Split(bytes, 1 + (bytes.Length == 0 ? 0 : bytes[^1] % 7)), version);
             ReadPublishes(new ReadOnlySequence<byte>(bytes), version);
         }
     }
@@ -67,43 +68,6 @@ internal static class CodecTarget
         }
         catch (MqttProtocolException)
         {
-        }
-    }
-}
-
-/// <summary>Builds a multi-segment sequence from one array.</summary>
-internal static class Segments
-{
-    public static ReadOnlySequence<byte> Split(byte[] bytes, int size)
-    {
-        if (bytes.Length <= size)
-        {
-            return new ReadOnlySequence<byte>(bytes);
-        }
-
-        var first = new Segment(bytes.AsMemory(0, size), 0);
-        var last = first;
-        for (int offset = size; offset < bytes.Length; offset += size)
-        {
-            last = last.Append(bytes.AsMemory(offset, Math.Min(size, bytes.Length - offset)));
-        }
-
-        return new ReadOnlySequence<byte>(first, 0, last, last.Memory.Length);
-    }
-
-    private sealed class Segment : ReadOnlySequenceSegment<byte>
-    {
-        public Segment(ReadOnlyMemory<byte> memory, long runningIndex)
-        {
-            Memory = memory;
-            RunningIndex = runningIndex;
-        }
-
-        public Segment Append(ReadOnlyMemory<byte> memory)
-        {
-            var next = new Segment(memory, RunningIndex + Memory.Length);
-            Next = next;
-            return next;
         }
     }
 }

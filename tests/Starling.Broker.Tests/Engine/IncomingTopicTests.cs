@@ -2,6 +2,7 @@ using System.Buffers;
 using Starling.Broker.Hooks;
 using Starling.Mqtt;
 using Starling.Mqtt.Packets;
+using Starling.TestSupport;
 
 namespace Starling.Broker.Tests.Engine;
 
@@ -18,7 +19,7 @@ public sealed class IncomingTopicTests
 
         var writer = new ArrayBufferWriter<byte>();
         MqttPacketWriter.Write(new PublishPacket { Topic = "a/b/c", Payload = "x"u8.ToArray() }, MqttProtocolVersion.V311, writer);
-        long consumed = await publisher.Connection.ReceiveAsync(OneBytePerSegment(writer.WrittenSpan.ToArray()));
+        long consumed = await publisher.Connection.ReceiveAsync(ByteSegments.Split(writer.WrittenSpan.ToArray(), 1));
 
         Assert.Equal(writer.WrittenCount, consumed);
         Assert.Equal("a/b/c", Assert.IsType<PublishPacket>(await subscriber.NextAsync()).Topic);
@@ -48,34 +49,6 @@ public sealed class IncomingTopicTests
         await subscriber.SendPacketAsync(new SubscribePacket { PacketId = 1, Subscriptions = [new MqttSubscription { TopicFilter = filter }] });
         Assert.IsType<SubAckPacket>(await subscriber.NextAsync());
         return subscriber;
-    }
-
-    private static ReadOnlySequence<byte> OneBytePerSegment(byte[] bytes)
-    {
-        var first = new Segment(bytes.AsMemory(0, 1), 0);
-        var last = first;
-        for (int i = 1; i < bytes.Length; i++)
-        {
-            last = last.Append(bytes.AsMemory(i, 1));
-        }
-
-        return new ReadOnlySequence<byte>(first, 0, last, 1);
-    }
-
-    private sealed class Segment : ReadOnlySequenceSegment<byte>
-    {
-        public Segment(ReadOnlyMemory<byte> memory, long runningIndex)
-        {
-            Memory = memory;
-            RunningIndex = runningIndex;
-        }
-
-        public Segment Append(ReadOnlyMemory<byte> memory)
-        {
-            var next = new Segment(memory, RunningIndex + Memory.Length);
-            Next = next;
-            return next;
-        }
     }
 
     private sealed class TopicRecorder : BrokerHook
