@@ -400,36 +400,29 @@ public sealed partial class Session
     /// <summary>Drops the queued (never sent) messages on topics <paramref name="revocation"/> refuses.</summary>
     private void DropQueuedLocked(SubscriptionRevocation revocation)
     {
-        if (_pending is not { Count: > 0 } queue)
+        if (_pending is { Count: > 0 } queue)
         {
-            return;
-        }
-
-        int count = queue.Count;
-        for (int i = 0; i < count; i++)
-        {
-            var item = queue.Dequeue();
-            if (revocation.Keeps(this, item.Message.Topic))
-            {
-                queue.Enqueue(item);
-            }
-            else
-            {
-                _pendingBytes -= item.Message.Payload.Length;
-            }
+            RemoveQueued(queue, item => !revocation.Keeps(this, item.Message.Topic), firstOnly: false);
         }
     }
 
-    private bool RemoveOldestQoS0(Queue<OutgoingMessage> queue)
+    private bool RemoveOldestQoS0(Queue<OutgoingMessage> queue) =>
+        RemoveQueued(queue, static item => item.QoS == MqttQualityOfService.AtMostOnce, firstOnly: true) > 0;
+
+    /// <summary>
+    /// Removes the queued messages <paramref name="remove"/> picks (only the oldest of them when
+    /// <paramref name="firstOnly"/>), keeping the others in order and the byte count true; returns how many went.
+    /// </summary>
+    private int RemoveQueued(Queue<OutgoingMessage> queue, Func<OutgoingMessage, bool> remove, bool firstOnly)
     {
         int count = queue.Count;
-        bool removed = false;
+        int removed = 0;
         for (int i = 0; i < count; i++)
         {
             var item = queue.Dequeue();
-            if (!removed && item.QoS == MqttQualityOfService.AtMostOnce)
+            if ((removed == 0 || !firstOnly) && remove(item))
             {
-                removed = true;
+                removed++;
                 _pendingBytes -= item.Message.Payload.Length;
                 continue;
             }
