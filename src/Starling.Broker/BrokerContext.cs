@@ -66,9 +66,6 @@ internal sealed class BrokerContext
         Router.Dispatch(message, matches ?? Router.Match(message.TopicUtf8));
     }
 
-    /// <summary>Publishes a will, as any message (kept under this name for the session manager's delayed wills).</summary>
-    public void PublishWill(ApplicationMessage will) => Publish(will);
-
     /// <summary>
     /// Keeps a retained message for the topic's future subscribers, replacing any previous one [MQTT-3.3.1-5]; an
     /// empty payload deletes the topic's instead [MQTT-3.3.1-10].

@@ -252,7 +252,7 @@ public sealed partial class MqttConnection
         uint delay = _version == MqttProtocolVersion.V500 ? will.Properties?.WillDelayInterval ?? 0 : 0;
         if (delay == 0 || outcome == Sessions.DetachOutcome.Ended || (outcome == Sessions.DetachOutcome.TakenOver && session.Ended))
         {
-            _broker.PublishWill(message);
+            _broker.Publish(message);
         }
         else if (outcome == Sessions.DetachOutcome.Kept)
         {

@@ -172,7 +172,7 @@ internal sealed class SessionManager
 
             if (will is not null)
             {
-                _broker.PublishWill(will.PublishedNow());
+                _broker.Publish(will.PublishedNow());
             }
         }
     }
@@ -199,7 +199,7 @@ internal sealed class SessionManager
         Store.Remove(session);
         if (pendingWill is not null)
         {
-            _broker.PublishWill(pendingWill.PublishedNow()); // the session ended before the will delay ran out
+            _broker.Publish(pendingWill.PublishedNow()); // the session ended before the will delay ran out
         }
     }
 }
