@@ -24,7 +24,7 @@ public sealed class MqttBroker : IAsyncDisposable
     private int _stopped;
 
     /// <summary>Creates a broker; call <see cref="Start"/> before feeding it connections.</summary>
-    public MqttBroker(BrokerOptions? options = null, IEnumerable<BrokerHook>? hooks = null, ILogger<MqttBroker>? logger = null, ISessionStore? sessionStore = null, IRetainedMessageStore? retainedStore = null)
+    public MqttBroker(BrokerOptions? options = null, IEnumerable<BrokerHook>? hooks = null, ILogger<MqttBroker>? logger = null, ISessionStore? sessionStore = null, IRetainedMessageStore? retainedStore = null, ISessionStateStore? sessionState = null)
     {
         options ??= new BrokerOptions();
         options.Validate();
@@ -34,6 +34,7 @@ public sealed class MqttBroker : IAsyncDisposable
             new HookChain(hooks ?? [], log),
             sessionStore ?? new InMemorySessionStore(),
             retainedStore ?? new InMemoryRetainedMessageStore(),
+            sessionState,
             log);
     }
 
@@ -58,8 +59,18 @@ public sealed class MqttBroker : IAsyncDisposable
     /// <summary>Subscriptions in the topic tree.</summary>
     public int SubscriptionCount => _context.Router.SubscriptionCount;
 
-    /// <summary>Starts the once-a-second sweep of CONNECT timeouts, keep-alive and session expiry.</summary>
-    public void Start() => _timer ??= SweepAsync(_timerStop.Token);
+    /// <summary>
+    /// Takes up the sessions saved in the session state store, if one was given, then starts the once-a-second sweep
+    /// of CONNECT timeouts, keep-alive and session expiry.
+    /// </summary>
+    public void Start()
+    {
+        if (_timer is null)
+        {
+            _context.Sessions.Restore();
+            _timer = SweepAsync(_timerStop.Token);
+        }
+    }
 
     /// <summary>Runs the OnAccept hooks for a new TCP or TLS connection; false means close the socket.</summary>
     public ValueTask<bool> AcceptAsync(AcceptContext context)
@@ -167,6 +178,7 @@ public sealed class MqttBroker : IAsyncDisposable
         }
 
         await _context.AllClosed.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        _context.Sessions.SaveAll();
         await _context.Stopping.CancelAsync().ConfigureAwait(false);
         await _context.Hooks.StopAsync(cancellationToken).ConfigureAwait(false);
     }

@@ -22,7 +22,14 @@ public static class StarlingServiceCollectionExtensions
         services.AddSingleton(sp =>
         {
             var hooks = sp.GetServices<BrokerHook>().ToList();
-            var broker = new MqttBroker(sp.GetRequiredService<IOptions<BrokerOptions>>().Value, hooks, sp.GetRequiredService<ILogger<MqttBroker>>());
+            // Stores registered by the host (a durable backend, or instances shared across brokers) replace the in-memory ones.
+            var broker = new MqttBroker(
+                sp.GetRequiredService<IOptions<BrokerOptions>>().Value,
+                hooks,
+                sp.GetRequiredService<ILogger<MqttBroker>>(),
+                sp.GetService<Broker.Storage.ISessionStore>(),
+                sp.GetService<Broker.Storage.IRetainedMessageStore>(),
+                sp.GetService<Broker.Storage.ISessionStateStore>());
             foreach (var acl in hooks.OfType<Security.AclHook>())
             {
                 acl.Attach(broker); // a reloaded ACL file withdraws the subscriptions it no longer grants

@@ -128,18 +128,8 @@ public sealed partial class MqttConnection
         return await _broker.Hooks.SubscribeAsync(new SubscribeContext(_client!, request, code), _broker.Stopping.Token).ConfigureAwait(false);
     }
 
-    private static Subscription CreateSubscription(Session session, MqttSubscription request, MqttQualityOfService qos, uint subscriptionId)
-    {
-        string? group = null;
-        string topicFilter = request.TopicFilter;
-        if (MqttTopic.TryParseShared(request.TopicFilter, out var shareGroup, out var inner, out _))
-        {
-            group = shareGroup;
-            topicFilter = inner;
-        }
-
-        return new Subscription(session, request.TopicFilter, topicFilter, group, qos, request.NoLocal, request.RetainAsPublished, request.RetainHandling, subscriptionId);
-    }
+    private static Subscription CreateSubscription(Session session, MqttSubscription request, MqttQualityOfService qos, uint subscriptionId) =>
+        Subscription.Create(session, request.TopicFilter, qos, request.NoLocal, request.RetainAsPublished, request.RetainHandling, subscriptionId);
 
     /// <summary>
     /// Sends the retained messages matching newly granted filters, with RETAIN set [MQTT-3.3.1-8]. 5.0 Retain

@@ -6,6 +6,20 @@ namespace Starling.Broker.Routing;
 /// <summary>One granted subscription of a session, as the topic tree holds it.</summary>
 public sealed class Subscription : ITopicSubscription
 {
+    /// <summary>A subscription to <paramref name="filter"/> as the client sent it; a <c>$share/group/</c> prefix makes it shared.</summary>
+    internal static Subscription Create(Session session, string filter, MqttQualityOfService qos, bool noLocal, bool retainAsPublished, byte retainHandling, uint subscriptionId)
+    {
+        string? group = null;
+        string topicFilter = filter;
+        if (MqttTopic.TryParseShared(filter, out var shareGroup, out var inner, out _))
+        {
+            group = shareGroup;
+            topicFilter = inner;
+        }
+
+        return new Subscription(session, filter, topicFilter, group, qos, noLocal, retainAsPublished, retainHandling, subscriptionId);
+    }
+
     internal Subscription(Session session, string filter, string topicFilter, string? shareGroup, MqttQualityOfService qos, bool noLocal, bool retainAsPublished, byte retainHandling, uint subscriptionId)
     {
         Session = session;

@@ -19,13 +19,17 @@ internal sealed class SessionManager
     private readonly Lock _connectGate = new();
     private readonly ConcurrentDictionary<Session, byte> _watched = new();
 
-    public SessionManager(BrokerContext broker, ISessionStore store)
+    public SessionManager(BrokerContext broker, ISessionStore store, ISessionStateStore? state)
     {
         _broker = broker;
         Store = store;
+        State = state;
     }
 
     public ISessionStore Store { get; }
+
+    /// <summary>Where the persistable state of sessions is saved for the next broker, or null to keep none.</summary>
+    public ISessionStateStore? State { get; }
 
     /// <summary>
     /// Binds <paramref name="connection"/> to the session of <paramref name="clientId"/>. A session already
@@ -112,6 +116,7 @@ internal sealed class SessionManager
                 _watched[session] = 0;
             }
 
+            Save(session);
             return DetachOutcome.Kept;
         }
     }
@@ -131,6 +136,81 @@ internal sealed class SessionManager
         }
 
         _watched[session] = 0;
+        Save(session);
+    }
+
+    /// <summary>
+    /// Takes up the sessions a previous broker saved: each waits, disconnected, for its client, its subscriptions in
+    /// the tree, so messages published before the client returns are queued for it. Called once, before any connection.
+    /// </summary>
+    public int Restore()
+    {
+        if (State is null)
+        {
+            return 0;
+        }
+
+        int restored = 0;
+        foreach (var record in State.Load())
+        {
+            var session = new Session(record.ClientId, _broker);
+            Subscription[] subscriptions;
+            lock (session.Gate)
+            {
+                subscriptions = session.RestoreLocked(record);
+            }
+
+            if (session.ExpiresAt <= Environment.TickCount64)
+            {
+                State.Delete(record.ClientId); // expired while the broker was down
+                continue;
+            }
+
+            Store.Set(session);
+            foreach (var subscription in subscriptions)
+            {
+                _broker.Router.Subscribe(subscription);
+            }
+
+            if (session.ExpiresAt != long.MaxValue || session.PendingWill is not null)
+            {
+                _watched[session] = 0;
+            }
+
+            restored++;
+        }
+
+        return restored;
+    }
+
+    /// <summary>Saves every session that outlives its connection, as the broker stops: what was queued since each detach is kept too.</summary>
+    public void SaveAll()
+    {
+        foreach (var session in Store.Snapshot())
+        {
+            Save(session);
+        }
+    }
+
+    private void Save(Session session)
+    {
+        if (State is null)
+        {
+            return;
+        }
+
+        StoredSession record;
+        lock (session.Gate)
+        {
+            if (session.Ended || session.EndsWithConnection)
+            {
+                return;
+            }
+
+            record = session.ToStoredLocked();
+        }
+
+        State.Save(record);
     }
 
     /// <summary>The sweep: publishes delayed wills that are due and ends sessions whose expiry has passed.</summary>
@@ -196,7 +276,11 @@ internal sealed class SessionManager
             _broker.Router.Unsubscribe(subscription);
         }
 
-        Store.Remove(session);
+        if (Store.Remove(session))
+        {
+            State?.Delete(session.ClientId);
+        }
+
         if (pendingWill is not null)
         {
             _broker.Publish(pendingWill.PublishedNow()); // the session ended before the will delay ran out

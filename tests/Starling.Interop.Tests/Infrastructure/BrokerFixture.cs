@@ -32,7 +32,11 @@ public sealed class BrokerFixture : IAsyncDisposable
     public string Host => "127.0.0.1";
 
     /// <summary>Starts a broker; <paramref name="settings"/> are extra command-line settings such as "--Starling:ConnectTimeoutSeconds=1".</summary>
-    public static async Task<BrokerFixture> StartAsync(IEnumerable<BrokerHook>? hooks = null, params string[] settings)
+    public static Task<BrokerFixture> StartAsync(IEnumerable<BrokerHook>? hooks = null, params string[] settings) =>
+        StartAsync(hooks, services: null, settings);
+
+    /// <summary>Starts a broker with extra services (stores shared across brokers, for one).</summary>
+    public static async Task<BrokerFixture> StartAsync(IEnumerable<BrokerHook>? hooks, Action<IServiceCollection>? services, params string[] settings)
     {
         string[] args = ["--port", "0", "--bind", IPAddress.Loopback.ToString(), "--Logging:LogLevel:Default=Warning", .. settings];
         var builder = StarlingHost.CreateBuilder(args);
@@ -41,6 +45,8 @@ public sealed class BrokerFixture : IAsyncDisposable
         {
             builder.Services.AddStarlingHook(hook);
         }
+
+        services?.Invoke(builder.Services);
 
         var host = builder.Build();
         try
