@@ -3,6 +3,9 @@ using MQTTnet;
 using MQTTnet.Protocol;
 using Starling.Broker.Storage;
 using Starling.Interop.Tests.Infrastructure;
+using Starling.Interop.Tests.V5;
+using Starling.Mqtt;
+using Starling.Mqtt.Packets;
 using MqttProtocolVersion = MQTTnet.Formatter.MqttProtocolVersion;
 
 namespace Starling.Interop.Tests;
@@ -127,6 +130,39 @@ public sealed class SessionRestartTests
             Assert.Empty(_state.Load());
             await using var again = MqttNet.Create();
             Assert.False((await ResumeAsync(again, b, "restart-brief")).IsSessionPresent);
+        }
+        finally
+        {
+            await b.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task Restart_ContinuesIncomingQoS2_AtPubRel_WithoutRoutingTheMessageAgain_MQTT_4_3_3_12()
+    {
+        var expiry = new MqttProperties { SessionExpiryInterval = 3600 };
+        var a = await StartAsync();
+        var (publisher, _) = await V5Raw.ConnectAsync(a, "restart-qos2", expiry, cleanStart: false);
+        await publisher.SendAsync(new PublishPacket { Topic = "rs/qos2", QoS = MqttQualityOfService.ExactlyOnce, PacketId = 7, Payload = new byte[] { 1 } });
+        Assert.Equal(MqttReasonCode.Success, (await publisher.ReceiveAsync<PubRecPacket>()).ReasonCode);
+        await a.DisposeAsync();
+        await publisher.DisposeAsync();
+
+        var b = await StartAsync();
+        try
+        {
+            await using var subscriber = await MqttNet.ConnectAsync(b, "restart-qos2-sub", MqttProtocolVersion.V500);
+            await subscriber.SubscribeAsync("rs/qos2", MqttQualityOfServiceLevel.ExactlyOnce);
+            var (again, connack) = await V5Raw.ConnectAsync(b, "restart-qos2", expiry, cleanStart: false);
+            await using var _ = again;
+            Assert.True(connack.SessionPresent);
+
+            // The id is still held: a resent PUBLISH is acknowledged but not routed again, and PUBREL completes it.
+            await again.SendAsync(new PublishPacket { Topic = "rs/qos2", QoS = MqttQualityOfService.ExactlyOnce, PacketId = 7, Dup = true, Payload = new byte[] { 1 } });
+            Assert.Equal(MqttReasonCode.Success, (await again.ReceiveAsync<PubRecPacket>()).ReasonCode);
+            await again.SendAsync(new PubRelPacket { PacketId = 7 });
+            Assert.Equal(MqttReasonCode.Success, (await again.ReceiveAsync<PubCompPacket>()).ReasonCode); // not 0x92
+            Assert.Null(subscriber.Next(TimeSpan.FromMilliseconds(500)));
         }
         finally
         {
