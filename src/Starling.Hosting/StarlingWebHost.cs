@@ -10,6 +10,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Starling.Broker;
+using Starling.Broker.Connections;
 using Starling.Net;
 
 namespace Starling.Hosting;
@@ -166,7 +167,7 @@ internal sealed partial class StarlingWebHost : IAsyncDisposable
             using var socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext { SubProtocol = subprotocol, KeepAliveInterval = TimeSpan.Zero }).ConfigureAwait(false);
             var transport = new WebSocketTransport(socket, Remote(context), new IPEndPoint(context.Connection.LocalIpAddress ?? IPAddress.None, context.Connection.LocalPort), listener.Name, username);
             using var deadline = HandshakeDeadline.Start(listener.Definition.Limits.HandshakeTimeout, transport, () => HandshakeTimedOut(logger, listener.Name, transport.RemoteEndPoint));
-            var engine = broker.Connect(transport);
+            IConnectionEngine engine = broker.Connect(transport);
             deadline?.Attach(engine);
             await transport.RunAsync(engine).ConfigureAwait(false);
         }

@@ -37,7 +37,7 @@ internal sealed class WebSocketTransport : IConnectionTransport
     public string? CertificateUsername { get; }
 
     /// <summary>Receives until the WebSocket ends, then tells the engine; returns once the close handshake is done.</summary>
-    public async Task RunAsync(MqttConnection engine)
+    public async Task RunAsync(IConnectionEngine engine)
     {
         byte[] buffer = ArrayPool<byte>.Shared.Rent(InitialBufferSize);
         int filled = 0;

@@ -12,7 +12,7 @@ public sealed class HandshakeDeadline : IDisposable
     private readonly CancellationTokenSource _timer;
     private readonly IConnectionTransport _transport;
     private readonly Action? _expired;
-    private MqttConnection? _engine;
+    private IConnectionEngine? _engine;
 
     private HandshakeDeadline(TimeSpan timeout, IConnectionTransport transport, Action? expired)
     {
@@ -30,7 +30,7 @@ public sealed class HandshakeDeadline : IDisposable
         timeout > TimeSpan.Zero ? new HandshakeDeadline(timeout, transport, expired) : null;
 
     /// <summary>The handshake is done: from now on the engine's CONNECT decides.</summary>
-    public void Attach(MqttConnection engine) => Volatile.Write(ref _engine, engine);
+    public void Attach(IConnectionEngine engine) => Volatile.Write(ref _engine, engine);
 
     /// <summary>Stops the clock (it also stops itself when it fires).</summary>
     public void Dispose() => _timer.Dispose();

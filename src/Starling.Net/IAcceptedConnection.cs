@@ -9,5 +9,5 @@ internal interface IAcceptedConnection : IConnectionTransport
     /// Hands the rest of the connection's life to the transport: it reads for <paramref name="engine"/> until the
     /// connection ends, tells the engine, then runs <paramref name="ended"/>. Returns at once.
     /// </summary>
-    void Run(MqttConnection engine, Action<object?>? ended, object? state);
+    void Run(IConnectionEngine engine, Action<object?>? ended, object? state);
 }

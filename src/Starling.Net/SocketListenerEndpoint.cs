@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using Starling.Broker;
+using Starling.Broker.Connections;
 
 namespace Starling.Net;
 
@@ -172,7 +173,7 @@ public abstract class SocketListenerEndpoint : IListenerEndpoint, IAsyncDisposab
                 return;
             }
 
-            var engine = Broker.Connect(transport);
+            IConnectionEngine engine = Broker.Connect(transport);
             deadline?.Attach(engine);
 
             // Not awaited: the receive loop owns the connection from here and counts it out when it ends, so

@@ -37,14 +37,14 @@ internal abstract class StreamConnection : IAcceptedConnection, IDisposable
     protected bool IsClosed => Volatile.Read(ref _closed) == 1;
 
     /// <inheritdoc />
-    public void Run(MqttConnection engine, Action<object?>? ended, object? state) => _ = RunAsync(engine, ended, state);
+    public void Run(IConnectionEngine engine, Action<object?>? ended, object? state) => _ = RunAsync(engine, ended, state);
 
     /// <summary>Receives until the connection ends, then tells the engine, then runs <paramref name="ended"/>.</summary>
     /// <remarks>
     /// The caller hands the rest of the connection's life to this loop instead of awaiting it: an idle connection
     /// then keeps one suspended state machine, not this one plus the caller's.
     /// </remarks>
-    private async Task RunAsync(MqttConnection engine, Action<object?>? ended, object? state)
+    private async Task RunAsync(IConnectionEngine engine, Action<object?>? ended, object? state)
     {
         byte[]? buffer = null;
         int filled = 0;

@@ -4,8 +4,8 @@ namespace Starling.Broker.Connections;
 
 /// <summary>
 /// What a transport (TCP, TLS, WebSocket, an in-memory pipe in tests) offers the engine. The transport
-/// pushes received bytes into <see cref="MqttConnection.ReceiveAsync"/> and reports the end of the
-/// connection with <see cref="MqttConnection.TransportClosedAsync"/>; the engine sends through
+/// pushes received bytes into <see cref="IConnectionEngine.ReceiveAsync"/> and reports the end of the
+/// connection with <see cref="IConnectionEngine.TransportClosedAsync"/>; the engine sends through
 /// <see cref="SendAsync(ReadOnlyMemory{byte}, CancellationToken)"/>, one call at a time, and asks for the end with <see cref="Close"/>.
 /// </summary>
 public interface IConnectionTransport

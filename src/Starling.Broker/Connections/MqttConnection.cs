@@ -12,7 +12,7 @@ namespace Starling.Broker.Connections;
 /// packets out through a send buffer the transport drains. It never touches a socket. The packet
 /// handlers live in the partial files beside this one, one per packet type.
 /// </summary>
-public sealed partial class MqttConnection
+public sealed partial class MqttConnection : IConnectionEngine
 {
     private const int StateAwaitingConnect = 0;
     private const int StateConnected = 1;

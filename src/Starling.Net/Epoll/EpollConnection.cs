@@ -39,7 +39,7 @@ internal sealed partial class EpollConnection : EpollRegistration, IAcceptedConn
     private readonly SocketDescriptor _descriptor;
     private readonly EpollLoop _loop;
     private readonly PeerAddress _remote;
-    private MqttConnection? _engine;
+    private IConnectionEngine? _engine;
     private Action<object?>? _ended;
     private object? _endedState;
     private byte[]? _buffer;
@@ -70,7 +70,7 @@ internal sealed partial class EpollConnection : EpollRegistration, IAcceptedConn
     private bool IsClosed => Volatile.Read(ref _closed) == 1;
 
     /// <summary>Starts reading for <paramref name="engine"/>; when the connection ends, the engine is told and then <paramref name="ended"/> runs.</summary>
-    public void Run(MqttConnection engine, Action<object?>? ended, object? state)
+    public void Run(IConnectionEngine engine, Action<object?>? ended, object? state)
     {
         _ended = ended;
         _endedState = state;
@@ -347,7 +347,7 @@ internal sealed partial class EpollConnection : EpollRegistration, IAcceptedConn
     }
 
     /// <summary>The connection is over: close it, give the buffer back, tell the engine, then the listener.</summary>
-    private async ValueTask EndAsync(MqttConnection engine)
+    private async ValueTask EndAsync(IConnectionEngine engine)
     {
         Close();
         if (_buffer is not null)
