@@ -103,6 +103,8 @@ internal static class ConnectionTarget
 
         public ValueTask SendAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken) => ValueTask.CompletedTask;
 
+        public ValueTask SendAsync(IList<ArraySegment<byte>> segments, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
         public void Close() => Interlocked.Exchange(ref _closed, 1);
     }
 }

@@ -1,7 +1,7 @@
-using System.Buffers;
 using System.Net;
 using System.Net.WebSockets;
 using Starling.Broker.Connections;
+using Starling.Net;
 
 namespace Starling.Hosting;
 
@@ -12,7 +12,6 @@ namespace Starling.Hosting;
 /// </summary>
 internal sealed class WebSocketTransport : IConnectionTransport
 {
-    private const int InitialBufferSize = 4096;
     private static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(2);
     private readonly WebSocket _socket;
     private readonly TaskCompletionSource _receiveEnded = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -39,22 +38,12 @@ internal sealed class WebSocketTransport : IConnectionTransport
     /// <summary>Receives until the WebSocket ends, then tells the engine; returns once the close handshake is done.</summary>
     public async Task RunAsync(IConnectionEngine engine)
     {
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(InitialBufferSize);
-        int filled = 0;
+        var buffer = default(ReceiveBuffer);
         try
         {
             while (true)
             {
-                if (filled == buffer.Length)
-                {
-                    // A packet larger than the buffer, whose declared length the engine has already accepted.
-                    var larger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
-                    buffer.AsSpan(0, filled).CopyTo(larger);
-                    ArrayPool<byte>.Shared.Return(buffer);
-                    buffer = larger;
-                }
-
-                var result = await _socket.ReceiveAsync(buffer.AsMemory(filled), CancellationToken.None).ConfigureAwait(false);
+                var result = await _socket.ReceiveAsync(buffer.GetMemory(), CancellationToken.None).ConfigureAwait(false);
                 if (result.MessageType == WebSocketMessageType.Close)
                 {
                     break;
@@ -68,17 +57,13 @@ internal sealed class WebSocketTransport : IConnectionTransport
 
                 if (result.Count == 0 || Volatile.Read(ref _closed) == 1)
                 {
-                    filled = 0;
+                    buffer.Discard();
                     continue;
                 }
 
-                filled += result.Count;
-                int consumed = (int)await engine.ReceiveAsync(new ReadOnlySequence<byte>(buffer, 0, filled)).ConfigureAwait(false);
-                if (consumed > 0)
-                {
-                    buffer.AsSpan(consumed, filled - consumed).CopyTo(buffer);
-                    filled -= consumed;
-                }
+                buffer.Advance(result.Count);
+                int consumed = (int)await engine.ReceiveAsync(buffer.Unread).ConfigureAwait(false);
+                buffer.Consume(consumed);
             }
         }
         catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException or ObjectDisposedException)
@@ -87,7 +72,7 @@ internal sealed class WebSocketTransport : IConnectionTransport
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            buffer.Release();
             _receiveEnded.TrySetResult();
             Close();
             await engine.TransportClosedAsync().ConfigureAwait(false);
@@ -97,6 +82,10 @@ internal sealed class WebSocketTransport : IConnectionTransport
 
     public async ValueTask SendAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken) =>
         await _socket.SendAsync(data, WebSocketMessageType.Binary, endOfMessage: true, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>Each send is one binary message, so the segments are gathered into one buffer first.</summary>
+    public ValueTask SendAsync(IList<ArraySegment<byte>> segments, CancellationToken cancellationToken) =>
+        GatheredSend.SendAsync(this, segments, cancellationToken);
 
     public void Close() => Close(WebSocketCloseStatus.NormalClosure, null, CloseTimeout);
 

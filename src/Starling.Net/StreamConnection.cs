@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Net;
 using System.Net.Sockets;
 using Starling.Broker.Connections;
@@ -12,7 +11,6 @@ namespace Starling.Net;
 /// </summary>
 internal abstract class StreamConnection : IAcceptedConnection, IDisposable
 {
-    private const int InitialBufferSize = 4096;
     private int _closed;
     private int _lingering;
 
@@ -46,51 +44,33 @@ internal abstract class StreamConnection : IAcceptedConnection, IDisposable
     /// </remarks>
     private async Task RunAsync(IConnectionEngine engine, Action<object?>? ended, object? state)
     {
-        byte[]? buffer = null;
-        int filled = 0;
+        var buffer = default(ReceiveBuffer);
         try
         {
             while (true)
             {
-                if (filled == 0)
+                if (buffer.IsEmpty)
                 {
-                    if (buffer is not null)
-                    {
-                        ArrayPool<byte>.Shared.Return(buffer);
-                        buffer = null;
-                    }
-
+                    // Idle: no buffer is held while the zero-byte receive waits for data.
+                    buffer.Release();
                     await ReceiveAsync(Memory<byte>.Empty).ConfigureAwait(false);
-                    buffer = ArrayPool<byte>.Shared.Rent(InitialBufferSize);
-                }
-                else if (filled == buffer!.Length)
-                {
-                    // A packet larger than the buffer, whose declared length the engine has already accepted.
-                    var larger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
-                    buffer.AsSpan(0, filled).CopyTo(larger);
-                    ArrayPool<byte>.Shared.Return(buffer);
-                    buffer = larger;
                 }
 
-                int received = await ReceiveAsync(buffer.AsMemory(filled)).ConfigureAwait(false);
+                int received = await ReceiveAsync(buffer.GetMemory()).ConfigureAwait(false);
                 if (received == 0)
                 {
                     break;
                 }
 
-                filled += received;
+                buffer.Advance(received);
                 if (Volatile.Read(ref _lingering) == 1)
                 {
-                    filled = 0; // the engine said its last word: what the peer still sends is dropped
+                    buffer.Discard(); // the engine said its last word: what the peer still sends is dropped
                     continue;
                 }
 
-                int consumed = (int)await engine.ReceiveAsync(new ReadOnlySequence<byte>(buffer, 0, filled)).ConfigureAwait(false);
-                if (consumed > 0)
-                {
-                    buffer.AsSpan(consumed, filled - consumed).CopyTo(buffer);
-                    filled -= consumed;
-                }
+                int consumed = (int)await engine.ReceiveAsync(buffer.Unread).ConfigureAwait(false);
+                buffer.Consume(consumed);
             }
         }
         catch (Exception ex) when (ex is SocketException or ObjectDisposedException or IOException)
@@ -99,11 +79,7 @@ internal abstract class StreamConnection : IAcceptedConnection, IDisposable
         }
         finally
         {
-            if (buffer is not null)
-            {
-                ArrayPool<byte>.Shared.Return(buffer);
-            }
-
+            buffer.Release();
             Close();
             try
             {

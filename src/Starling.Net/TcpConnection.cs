@@ -1,5 +1,4 @@
 using System.Net.Sockets;
-using Starling.Broker.Connections;
 
 namespace Starling.Net;
 

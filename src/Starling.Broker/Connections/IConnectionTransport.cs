@@ -31,10 +31,10 @@ public interface IConnectionTransport
     /// <summary>
     /// Sends <paramref name="segments"/> in order as one stream of bytes (a batch whose large payloads are shared
     /// with other connections). The engine never calls it again before the previous call completed. Transports
-    /// with a vectored send (TCP) override it; the default gathers the segments into one pooled buffer.
+    /// with a vectored send (TCP, epoll) hand the segments to the kernel; the others gather them into one pooled
+    /// buffer (Starling.Net's <c>GatheredSend</c>): how to send is the transport's business, not the engine's.
     /// </summary>
-    ValueTask SendAsync(IList<ArraySegment<byte>> segments, CancellationToken cancellationToken) =>
-        GatheredSend.SendAsync(this, segments, cancellationToken);
+    ValueTask SendAsync(IList<ArraySegment<byte>> segments, CancellationToken cancellationToken);
 
     /// <summary>Closes the network connection; pending receives and sends end. Safe to call more than once.</summary>
     void Close();

@@ -1,7 +1,6 @@
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using Starling.Broker.Connections;
 
 namespace Starling.Net.Epoll;
 

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Net;
 using System.Runtime.InteropServices;
 using Starling.Broker.Connections;
@@ -17,8 +16,6 @@ internal sealed partial class EpollConnection : EpollRegistration, IAcceptedConn
 {
     /// <summary>What a connection is registered for at first: input and the peer's shutdown (output once needed).</summary>
     private const uint InputEvents = LibC.EpollIn | LibC.EpollRdHup | LibC.EpollEdgeTriggered;
-
-    private const int InitialBufferSize = 4096;
 
     /// <summary>
     /// Reads one run makes before it lets others go first: on the loop thread, a client that sends without pause
@@ -42,8 +39,7 @@ internal sealed partial class EpollConnection : EpollRegistration, IAcceptedConn
     private IConnectionEngine? _engine;
     private Action<object?>? _ended;
     private object? _endedState;
-    private byte[]? _buffer;
-    private int _filled;
+    private ReceiveBuffer _received;
     private int _readState;
     private int _closed;
     private int _lingering;
@@ -234,19 +230,6 @@ internal sealed partial class EpollConnection : EpollRegistration, IAcceptedConn
                         return;
                     }
 
-                    if (_buffer is null)
-                    {
-                        _buffer = ArrayPool<byte>.Shared.Rent(InitialBufferSize);
-                    }
-                    else if (_filled == _buffer.Length)
-                    {
-                        // A packet larger than the buffer, whose declared length the engine has already accepted.
-                        var larger = ArrayPool<byte>.Shared.Rent(_buffer.Length * 2);
-                        _buffer.AsSpan(0, _filled).CopyTo(larger);
-                        ArrayPool<byte>.Shared.Return(_buffer);
-                        _buffer = larger;
-                    }
-
                     if (++reads > ReadsPerTurn)
                     {
                         // Others' turn: carry on from the thread pool's queue (still "running", so no second read starts).
@@ -255,25 +238,21 @@ internal sealed partial class EpollConnection : EpollRegistration, IAcceptedConn
                         return;
                     }
 
-                    int room = _buffer.Length - _filled;
-                    int received = Receive(_buffer.AsSpan(_filled), out int error);
+                    var room = _received.GetMemory();
+                    int received = Receive(room.Span, out int error);
                     if (received > 0)
                     {
-                        _filled += received;
+                        _received.Advance(received);
                         if (Volatile.Read(ref _lingering) == 1)
                         {
-                            _filled = 0; // the engine said its last word: what the peer still sends is dropped
+                            _received.Discard(); // the engine said its last word: what the peer still sends is dropped
                             continue;
                         }
 
-                        int consumed = (int)await engine.ReceiveAsync(new ReadOnlySequence<byte>(_buffer, 0, _filled)).ConfigureAwait(false);
-                        if (consumed > 0)
-                        {
-                            _buffer.AsSpan(consumed, _filled - consumed).CopyTo(_buffer);
-                            _filled -= consumed;
-                        }
+                        int consumed = (int)await engine.ReceiveAsync(_received.Unread).ConfigureAwait(false);
+                        _received.Consume(consumed);
 
-                        if (received < room && !Volatile.Read(ref _peerClosing))
+                        if (received < room.Length && !Volatile.Read(ref _peerClosing))
                         {
                             // A short read took everything the socket had: skip the read that would only say EAGAIN
                             // (a syscall per burst). Bytes arriving since raise a new edge, which reads again. Not
@@ -292,10 +271,9 @@ internal sealed partial class EpollConnection : EpollRegistration, IAcceptedConn
                     break; // drained: wait for the next edge
                 }
 
-                if (_filled == 0)
+                if (_received.IsEmpty)
                 {
-                    ArrayPool<byte>.Shared.Return(_buffer!);
-                    _buffer = null;
+                    _received.Release(); // idle connections hold no buffer
                 }
 
                 if (Interlocked.CompareExchange(ref _readState, ReadIdle, ReadRunning) == ReadRunning)
@@ -350,11 +328,7 @@ internal sealed partial class EpollConnection : EpollRegistration, IAcceptedConn
     private async ValueTask EndAsync(IConnectionEngine engine)
     {
         Close();
-        if (_buffer is not null)
-        {
-            ArrayPool<byte>.Shared.Return(_buffer);
-            _buffer = null;
-        }
+        _received.Release();
 
         try
         {

@@ -62,6 +62,32 @@ internal sealed class InMemoryTransport : IConnectionTransport
         return ValueTask.CompletedTask;
     }
 
+    /// <summary>The segments arrive as one send, as a transport that gathers them (TLS, WebSocket) sends them.</summary>
+    public ValueTask SendAsync(IList<ArraySegment<byte>> segments, CancellationToken cancellationToken)
+    {
+        int total = 0;
+        for (int i = 0; i < segments.Count; i++)
+        {
+            total += segments[i].Count;
+        }
+
+        if (DiscardSends)
+        {
+            Interlocked.Add(ref _discardedBytes, total);
+            return ValueTask.CompletedTask;
+        }
+
+        var gathered = new byte[total];
+        int offset = 0;
+        for (int i = 0; i < segments.Count; i++)
+        {
+            segments[i].AsSpan().CopyTo(gathered.AsSpan(offset));
+            offset += segments[i].Count;
+        }
+
+        return SendAsync(gathered, cancellationToken);
+    }
+
     /// <summary>
     /// Sends stop completing, as a client that stops reading: the engine's send buffer fills up behind the send
     /// in progress (what it already wrote arrives in order after <see cref="ResumeSends"/>).

@@ -1,6 +1,8 @@
 using System.Buffers;
 
-namespace Starling.Broker.Connections;
+using Starling.Broker.Connections;
+
+namespace Starling.Net;
 
 /// <summary>
 /// A vectored send for transports without one (TLS, WebSocket, in-memory): the segments are copied into one
