@@ -12,14 +12,14 @@ namespace Starling.Broker;
 /// <summary>The services every connection and session of one broker shares.</summary>
 internal sealed class BrokerContext
 {
-    public BrokerContext(BrokerOptions options, HookChain hooks, ISessionStore sessionStore, IRetainedMessageStore retained, ISessionStateStore? sessionState, ILogger logger)
+    public BrokerContext(BrokerOptions options, HookChain hooks, IRetainedMessageStore retained, ISessionStateStore? sessionState, ILogger logger)
     {
         Options = options;
         Hooks = hooks;
         Logger = logger;
         Retained = retained;
         Router = new Router(this);
-        Sessions = new SessionManager(this, sessionStore, sessionState);
+        Sessions = new SessionManager(this, sessionState);
     }
 
     public BrokerOptions Options { get; }

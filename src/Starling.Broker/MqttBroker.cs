@@ -24,7 +24,7 @@ public sealed class MqttBroker : IAsyncDisposable
     private int _stopped;
 
     /// <summary>Creates a broker; call <see cref="Start"/> before feeding it connections.</summary>
-    public MqttBroker(BrokerOptions? options = null, IEnumerable<BrokerHook>? hooks = null, ILogger<MqttBroker>? logger = null, ISessionStore? sessionStore = null, IRetainedMessageStore? retainedStore = null, ISessionStateStore? sessionState = null)
+    public MqttBroker(BrokerOptions? options = null, IEnumerable<BrokerHook>? hooks = null, ILogger<MqttBroker>? logger = null, IRetainedMessageStore? retainedStore = null, ISessionStateStore? sessionState = null)
     {
         options ??= new BrokerOptions();
         options.Validate();
@@ -32,7 +32,6 @@ public sealed class MqttBroker : IAsyncDisposable
         _context = new BrokerContext(
             options,
             new HookChain(hooks ?? [], log),
-            sessionStore ?? new InMemorySessionStore(),
             retainedStore ?? new InMemoryRetainedMessageStore(),
             sessionState,
             log);
@@ -48,7 +47,7 @@ public sealed class MqttBroker : IAsyncDisposable
     public int ConnectionCount => _context.Connections.Count;
 
     /// <summary>The sessions held.</summary>
-    public ISessionStore Sessions => _context.Sessions.Store;
+    public SessionRegistry Sessions => _context.Sessions.Live;
 
     /// <summary>The retained messages.</summary>
     public IRetainedMessageStore RetainedMessages => _context.Retained;
@@ -134,7 +133,7 @@ public sealed class MqttBroker : IAsyncDisposable
         // Published before the walk: a SUBSCRIBE that adds after the walk passed its session sees it under the gate.
         _context.LatestRevocation = revocation;
         int revoked = 0;
-        foreach (var session in _context.Sessions.Store.Snapshot())
+        foreach (var session in _context.Sessions.Live.Snapshot())
         {
             revoked += session.Revoke(revocation, _context.Router);
         }

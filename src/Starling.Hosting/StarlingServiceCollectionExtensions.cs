@@ -27,7 +27,6 @@ public static class StarlingServiceCollectionExtensions
                 sp.GetRequiredService<IOptions<BrokerOptions>>().Value,
                 hooks,
                 sp.GetRequiredService<ILogger<MqttBroker>>(),
-                sp.GetService<Broker.Storage.ISessionStore>(),
                 sp.GetService<Broker.Storage.IRetainedMessageStore>(),
                 sp.GetService<Broker.Storage.ISessionStateStore>());
             foreach (var acl in hooks.OfType<Security.AclHook>())

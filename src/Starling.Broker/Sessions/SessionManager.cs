@@ -19,14 +19,14 @@ internal sealed class SessionManager
     private readonly Lock _connectGate = new();
     private readonly ConcurrentDictionary<Session, byte> _watched = new();
 
-    public SessionManager(BrokerContext broker, ISessionStore store, ISessionStateStore? state)
+    public SessionManager(BrokerContext broker, ISessionStateStore? state)
     {
         _broker = broker;
-        Store = store;
         State = state;
     }
 
-    public ISessionStore Store { get; }
+    /// <summary>The live sessions.</summary>
+    public SessionRegistry Live { get; } = new();
 
     /// <summary>Where the persistable state of sessions is saved for the next broker, or null to keep none.</summary>
     public ISessionStateStore? State { get; }
@@ -43,7 +43,7 @@ internal sealed class SessionManager
         lock (_connectGate)
         {
             previous = null;
-            if (Store.TryGet(clientId, out var existing))
+            if (Live.TryGet(clientId, out var existing))
             {
                 lock (existing.Gate)
                 {
@@ -67,7 +67,7 @@ internal sealed class SessionManager
             var session = existing ?? new Session(clientId, _broker);
             if (existing is null)
             {
-                Store.Set(session);
+                Live.Set(session);
             }
 
             lock (session.Gate)
@@ -166,7 +166,7 @@ internal sealed class SessionManager
                 continue;
             }
 
-            Store.Set(session);
+            Live.Set(session);
             foreach (var subscription in subscriptions)
             {
                 _broker.Router.Subscribe(subscription);
@@ -186,7 +186,7 @@ internal sealed class SessionManager
     /// <summary>Saves every session that outlives its connection, as the broker stops: what was queued since each detach is kept too.</summary>
     public void SaveAll()
     {
-        foreach (var session in Store.Snapshot())
+        foreach (var session in Live.Snapshot())
         {
             Save(session);
         }
@@ -276,7 +276,7 @@ internal sealed class SessionManager
             _broker.Router.Unsubscribe(subscription);
         }
 
-        if (Store.Remove(session))
+        if (Live.Remove(session))
         {
             State?.Delete(session.ClientId);
         }

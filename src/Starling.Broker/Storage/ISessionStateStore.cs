@@ -1,7 +1,7 @@
 namespace Starling.Broker.Storage;
 
 /// <summary>
-/// Where the persistable state of sessions is kept across broker restarts. Unlike <see cref="ISessionStore"/>,
+/// Where the persistable state of sessions is kept across broker restarts. Unlike <see cref="Sessions.SessionRegistry"/>,
 /// which indexes the live sessions, this holds plain records (<see cref="StoredSession"/>), so a backend needs no
 /// access to the engine's objects. Contract: <see cref="Save"/> replaces the client's record and returns once it is
 /// stored; <see cref="Delete"/> removes it (the session ended); <see cref="Load"/> returns every record saved and not
