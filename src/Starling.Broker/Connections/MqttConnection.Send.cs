@@ -1,5 +1,5 @@
 using Starling.Broker.Hooks;
-using Starling.Broker.Sessions;
+using Starling.Broker.Routing;
 using Starling.Mqtt;
 using Starling.Mqtt.Packets;
 

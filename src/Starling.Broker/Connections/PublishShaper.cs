@@ -1,4 +1,4 @@
-using Starling.Broker.Sessions;
+using Starling.Broker.Routing;
 using Starling.Mqtt;
 
 namespace Starling.Broker.Connections;

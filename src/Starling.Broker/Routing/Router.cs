@@ -1,4 +1,3 @@
-using Starling.Broker.Sessions;
 using Starling.Mqtt;
 
 namespace Starling.Broker.Routing;
@@ -13,7 +12,7 @@ internal sealed class Router
     private static List<Subscription>? t_matches;
 
     [ThreadStatic]
-    private static Dictionary<Session, int>? t_bySession;
+    private static Dictionary<ISubscriber, int>? t_bySession;
 
     [ThreadStatic]
     private static List<PendingDelivery>? t_deliveries;
@@ -46,7 +45,7 @@ internal sealed class Router
             var only = matches[0];
             if (!IsNoLocalEcho(only, message))
             {
-                only.Session.Deliver(new OutgoingMessage(message, Min(message.QoS, only.QoS), only.RetainAsPublished && message.Retain, only.SubscriptionIds, only.ShareGroup is null ? null : only));
+                only.Subscriber.Deliver(new OutgoingMessage(message, Min(message.QoS, only.QoS), only.RetainAsPublished && message.Retain, only.SubscriptionIds, only.ShareGroup is null ? null : only));
             }
 
             return;
@@ -73,11 +72,11 @@ internal sealed class Router
             if (subscription.ShareGroup is not null)
             {
                 // A shared subscription's copy is delivered on its own, beside any non-shared one (5.0 section 4.8.2).
-                deliveries.Add(new PendingDelivery(subscription.Session, qos, retain, subscription.SubscriptionIds, subscription));
+                deliveries.Add(new PendingDelivery(subscription.Subscriber, qos, retain, subscription.SubscriptionIds, subscription));
                 continue;
             }
 
-            if (bySession.TryGetValue(subscription.Session, out int index))
+            if (bySession.TryGetValue(subscription.Subscriber, out int index))
             {
                 var existing = deliveries[index];
                 deliveries[index] = existing with
@@ -89,14 +88,14 @@ internal sealed class Router
             }
             else
             {
-                bySession[subscription.Session] = deliveries.Count;
-                deliveries.Add(new PendingDelivery(subscription.Session, qos, retain, subscription.SubscriptionIds));
+                bySession[subscription.Subscriber] = deliveries.Count;
+                deliveries.Add(new PendingDelivery(subscription.Subscriber, qos, retain, subscription.SubscriptionIds));
             }
         }
 
         foreach (var delivery in deliveries)
         {
-            delivery.Session.Deliver(new OutgoingMessage(message, delivery.QoS, delivery.Retain, delivery.SubscriptionIds, delivery.SharedVia));
+            delivery.Subscriber.Deliver(new OutgoingMessage(message, delivery.QoS, delivery.Retain, delivery.SubscriptionIds, delivery.SharedVia));
         }
 
         bySession.Clear();
@@ -127,7 +126,7 @@ internal sealed class Router
     /// Hands the QoS 1/2 messages a leaving member of a shared group still held (queued or unacknowledged) to
     /// another member of the group, so they are not lost with it. With no other member, they stay where they are.
     /// </summary>
-    public void Redistribute(Session leaving, List<OutgoingMessage> messages)
+    public void Redistribute(ISubscriber leaving, List<OutgoingMessage> messages)
     {
         foreach (var held in messages)
         {
@@ -135,7 +134,7 @@ internal sealed class Router
             Subscription? other = null;
             foreach (var candidate in Match(held.Message.TopicUtf8))
             {
-                if (candidate.Session != leaving && candidate.ShareGroup == shared.ShareGroup && candidate.TopicFilter == shared.TopicFilter)
+                if (candidate.Subscriber != leaving && candidate.ShareGroup == shared.ShareGroup && candidate.TopicFilter == shared.TopicFilter)
                 {
                     other = candidate;
                     break;
@@ -148,9 +147,9 @@ internal sealed class Router
                 continue;
             }
 
-            other.Session.Deliver(held with { QoS = Min(held.Message.QoS, other.QoS), SubscriptionIds = other.SubscriptionIds, SharedVia = other });
+            other.Subscriber.Deliver(held with { QoS = Min(held.Message.QoS, other.QoS), SubscriptionIds = other.SubscriptionIds, SharedVia = other });
         }
     }
 
-    private readonly record struct PendingDelivery(Session Session, MqttQualityOfService QoS, bool Retain, uint[]? SubscriptionIds, Subscription? SharedVia = null);
+    private readonly record struct PendingDelivery(ISubscriber Subscriber, MqttQualityOfService QoS, bool Retain, uint[]? SubscriptionIds, Subscription? SharedVia = null);
 }

@@ -1,4 +1,3 @@
-using Starling.Broker.Sessions;
 using Starling.Mqtt;
 
 namespace Starling.Broker.Routing;
@@ -7,7 +6,7 @@ namespace Starling.Broker.Routing;
 public sealed class Subscription : ITopicSubscription
 {
     /// <summary>A subscription to <paramref name="filter"/> as the client sent it; a <c>$share/group/</c> prefix makes it shared.</summary>
-    internal static Subscription Create(Session session, string filter, MqttQualityOfService qos, bool noLocal, bool retainAsPublished, byte retainHandling, uint subscriptionId)
+    internal static Subscription Create(ISubscriber subscriber, string filter, MqttQualityOfService qos, bool noLocal, bool retainAsPublished, byte retainHandling, uint subscriptionId)
     {
         string? group = null;
         string topicFilter = filter;
@@ -17,12 +16,12 @@ public sealed class Subscription : ITopicSubscription
             topicFilter = inner;
         }
 
-        return new Subscription(session, filter, topicFilter, group, qos, noLocal, retainAsPublished, retainHandling, subscriptionId);
+        return new Subscription(subscriber, filter, topicFilter, group, qos, noLocal, retainAsPublished, retainHandling, subscriptionId);
     }
 
-    internal Subscription(Session session, string filter, string topicFilter, string? shareGroup, MqttQualityOfService qos, bool noLocal, bool retainAsPublished, byte retainHandling, uint subscriptionId)
+    internal Subscription(ISubscriber subscriber, string filter, string topicFilter, string? shareGroup, MqttQualityOfService qos, bool noLocal, bool retainAsPublished, byte retainHandling, uint subscriptionId)
     {
-        Session = session;
+        Subscriber = subscriber;
         Filter = filter;
         TopicFilter = topicFilter;
         ShareGroup = shareGroup;
@@ -35,10 +34,10 @@ public sealed class Subscription : ITopicSubscription
     }
 
     /// <summary>The subscribing session.</summary>
-    public Session Session { get; }
+    internal ISubscriber Subscriber { get; }
 
     /// <inheritdoc />
-    public string ClientId => Session.ClientId;
+    public string ClientId => Subscriber.ClientId;
 
     /// <summary>The filter as the client sent it (with any $share prefix); the session's key for it.</summary>
     public string Filter { get; }
@@ -50,7 +49,7 @@ public sealed class Subscription : ITopicSubscription
     public string? ShareGroup { get; }
 
     /// <inheritdoc />
-    public bool IsOnline => Session.IsConnected;
+    public bool IsOnline => Subscriber.IsConnected;
 
     /// <summary>The granted QoS.</summary>
     public MqttQualityOfService QoS { get; }

@@ -10,7 +10,7 @@ namespace Starling.Broker.Sessions;
 /// QoS 2 packet ids received but not yet released. Every member is guarded by <see cref="Gate"/>; queues
 /// and tables are created on first use so an idle session costs little.
 /// </summary>
-public sealed partial class Session
+public sealed partial class Session : ISubscriber
 {
     private Queue<OutgoingMessage>? _pending;
     private List<InflightMessage>? _inflight;
@@ -144,6 +144,9 @@ public sealed partial class Session
             Enqueue(message);
         }
     }
+
+    /// <inheritdoc />
+    void ISubscriber.Deliver(in OutgoingMessage message) => Deliver(message);
 
     /// <summary>Called when a client acknowledges with PUBACK: frees the slot and sends what waits.</summary>
     internal bool Acknowledge(ushort packetId, MqttQualityOfService expected)

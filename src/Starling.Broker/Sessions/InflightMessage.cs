@@ -1,0 +1,21 @@
+using Starling.Broker.Routing;
+
+namespace Starling.Broker.Sessions;
+
+/// <summary>A QoS 1 or 2 message sent to the client and not yet fully acknowledged.</summary>
+internal sealed class InflightMessage
+{
+    public InflightMessage(ushort packetId, OutgoingMessage message)
+    {
+        PacketId = packetId;
+        Message = message;
+        message.Message.MarkHeld(); // kept until acknowledged, and resent from here
+    }
+
+    public ushort PacketId { get; }
+
+    public OutgoingMessage Message { get; }
+
+    /// <summary>QoS 2: PUBREC received and PUBREL sent; waiting for PUBCOMP.</summary>
+    public bool Released { get; set; }
+}
