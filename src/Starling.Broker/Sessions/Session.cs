@@ -1,4 +1,3 @@
-using Starling.Broker.Connections;
 using Starling.Broker.Routing;
 using Starling.Mqtt;
 
@@ -65,7 +64,7 @@ public sealed partial class Session : ISubscriber
 
     internal BrokerContext Broker { get; }
 
-    internal MqttConnection? Connection { get; set; }
+    internal ISessionConnection? Connection { get; set; }
 
     /// <summary>
     /// Seconds the session outlives its connection: 0 ends it with the connection (3.1.1 Clean Session = 1,
@@ -238,7 +237,7 @@ public sealed partial class Session : ISubscriber
     /// A connection has taken this session up again: resend what is in flight, PUBLISH with DUP set, PUBREL
     /// for QoS 2 already received [MQTT-4.4.0-1], then send what was queued. Called under <see cref="Gate"/>.
     /// </summary>
-    internal void ResumeLocked(MqttConnection connection)
+    internal void ResumeLocked(ISessionConnection connection)
     {
         if (_inflight is not null)
         {
@@ -363,9 +362,9 @@ public sealed partial class Session : ISubscriber
         }
     }
 
-    private bool HasWindow(MqttConnection connection) => (_inflight?.Count ?? 0) < connection.SendWindow;
+    private bool HasWindow(ISessionConnection connection) => (_inflight?.Count ?? 0) < connection.SendWindow;
 
-    private void SendInflight(MqttConnection connection, in OutgoingMessage message, MqttPublishOverrides overrides)
+    private void SendInflight(ISessionConnection connection, in OutgoingMessage message, MqttPublishOverrides overrides)
     {
         ushort packetId = NextPacketId();
         (_inflight ??= []).Add(new InflightMessage(packetId, message));

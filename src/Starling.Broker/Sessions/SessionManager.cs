@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using Starling.Broker.Connections;
 using Starling.Broker.Diagnostics;
 using Starling.Broker.Routing;
 using Starling.Broker.Storage;
@@ -36,9 +35,9 @@ internal sealed class SessionManager
     /// used by another connection is taken from it [MQTT-3.1.4-2]; that connection is returned in
     /// <paramref name="previous"/> for the caller to close. Clean start, or a previous session that ended
     /// with its connection, gives a new session [MQTT-3.1.2-4]. The session stays locked while
-    /// <see cref="MqttConnection.OnAttachedLocked"/> writes CONNACK, so no delivery overtakes it.
+    /// <see cref="ISessionConnection.OnAttachedLocked"/> writes CONNACK, so no delivery overtakes it.
     /// </summary>
-    public Session Attach(MqttConnection connection, string clientId, bool cleanStart, uint expiryInterval, ConnAckPacket connack, out MqttConnection? previous)
+    public Session Attach(ISessionConnection connection, string clientId, bool cleanStart, uint expiryInterval, ConnAckPacket connack, out ISessionConnection? previous)
     {
         lock (_connectGate)
         {
@@ -88,7 +87,7 @@ internal sealed class SessionManager
     /// A connection using <paramref name="session"/> has closed. If it still owned the session, the session
     /// either ends (expiry 0) or waits for its client, queueing messages, until it expires.
     /// </summary>
-    public DetachOutcome Detach(Session session, MqttConnection connection)
+    public DetachOutcome Detach(Session session, ISessionConnection connection)
     {
         lock (_connectGate)
         {
