@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Net;
 using Starling.Broker;
 using Starling.Broker.Connections;
+using Starling.Broker.Transport;
 
 namespace Starling.Fuzz;
 

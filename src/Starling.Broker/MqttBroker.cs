@@ -6,6 +6,7 @@ using Starling.Broker.Hooks;
 using Starling.Broker.Routing;
 using Starling.Broker.Sessions;
 using Starling.Broker.Storage;
+using Starling.Broker.Transport;
 using Starling.Mqtt;
 
 namespace Starling.Broker;

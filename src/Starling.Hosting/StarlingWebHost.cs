@@ -10,7 +10,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Starling.Broker;
-using Starling.Broker.Connections;
+using Starling.Broker.Transport;
 using Starling.Net;
 
 namespace Starling.Hosting;

@@ -1,6 +1,6 @@
 using System.Net;
 using System.Net.WebSockets;
-using Starling.Broker.Connections;
+using Starling.Broker.Transport;
 using Starling.Net;
 
 namespace Starling.Hosting;

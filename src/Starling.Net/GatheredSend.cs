@@ -1,6 +1,6 @@
 using System.Buffers;
+using Starling.Broker.Transport;
 
-using Starling.Broker.Connections;
 
 namespace Starling.Net;
 

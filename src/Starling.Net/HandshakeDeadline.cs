@@ -1,4 +1,4 @@
-using Starling.Broker.Connections;
+using Starling.Broker.Transport;
 
 namespace Starling.Net;
 

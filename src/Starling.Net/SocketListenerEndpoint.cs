@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using Starling.Broker;
-using Starling.Broker.Connections;
+using Starling.Broker.Transport;
 
 namespace Starling.Net;
 

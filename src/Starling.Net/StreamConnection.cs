@@ -1,6 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
-using Starling.Broker.Connections;
+using Starling.Broker.Transport;
 
 namespace Starling.Net;
 

@@ -1,4 +1,5 @@
 using Starling.Broker.Routing;
+using Starling.Broker.Transport;
 using Starling.Mqtt;
 using Starling.Mqtt.Packets;
 

@@ -2,6 +2,7 @@ using System.Buffers;
 using Starling.Broker.Diagnostics;
 using Starling.Broker.Hooks;
 using Starling.Broker.Sessions;
+using Starling.Broker.Transport;
 using Starling.Mqtt;
 using Starling.Mqtt.Packets;
 

@@ -1,5 +1,5 @@
 using System.Net;
-using Starling.Broker.Connections;
+using Starling.Broker.Transport;
 using Starling.Mqtt;
 
 namespace Starling.Broker.Hooks;

@@ -1,6 +1,6 @@
 using System.Net;
 using System.Runtime.InteropServices;
-using Starling.Broker.Connections;
+using Starling.Broker.Transport;
 
 namespace Starling.Net.Epoll;
 

@@ -8,8 +8,8 @@ public sealed class SourceShapeTests
     [Fact]
     public void NoSourceFile_IsLongerThan500Lines()
     {
-        string src = Path.Combine(RepositoryRoot(), "src");
-        var tooLong = SourceFiles(src)
+        string src = Path.Combine(SourceTree.Root(), "src");
+        var tooLong = SourceTree.Files(src)
             .Select(path => (Path: Path.GetRelativePath(src, path), Lines: File.ReadLines(path).Count()))
             .Where(file => file.Lines > MaximumLines)
             .Select(file => $"{file.Path}: {file.Lines} lines")
@@ -23,29 +23,11 @@ public sealed class SourceShapeTests
     public void Transports_HoldTheEngine_ThroughIConnectionEngine_NotMqttConnection(string project)
     {
         // A transport that names the concrete engine class changes whenever the protocol handling does.
-        string directory = Path.Combine(RepositoryRoot(), "src", project);
-        var naming = SourceFiles(directory)
+        string directory = Path.Combine(SourceTree.Root(), "src", project);
+        var naming = SourceTree.Files(directory)
             .Where(path => File.ReadAllText(path).Contains("MqttConnection", StringComparison.Ordinal))
             .Select(path => Path.GetRelativePath(directory, path))
             .ToList();
         Assert.True(naming.Count == 0, string.Join('\n', naming));
-    }
-
-    private static IEnumerable<string> SourceFiles(string directory) =>
-        Directory.EnumerateFiles(directory, "*.cs", SearchOption.AllDirectories)
-            .Where(path => !path.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal)
-                && !path.Contains($"{Path.DirectorySeparatorChar}bin{Path.DirectorySeparatorChar}", StringComparison.Ordinal));
-
-    private static string RepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "Starling.sln")))
-            {
-                return directory.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("Starling.sln not found above " + AppContext.BaseDirectory);
     }
 }

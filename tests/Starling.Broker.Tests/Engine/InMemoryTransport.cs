@@ -3,6 +3,7 @@ using System.Net;
 using System.Threading.Channels;
 using Starling.Broker;
 using Starling.Broker.Connections;
+using Starling.Broker.Transport;
 using Starling.Mqtt;
 using Starling.Mqtt.Packets;
 using Starling.Net;

@@ -1,11 +1,11 @@
 using System.Buffers;
 
-namespace Starling.Broker.Connections;
+namespace Starling.Broker.Transport;
 
 /// <summary>
 /// What a transport needs of the engine, and nothing more: somewhere to push received bytes, a way to report the end
 /// of the connection, and whether the CONNECT was accepted (a handshake deadline no longer applies once it was).
-/// Transports hold this instead of <see cref="MqttConnection"/>, so that changing the engine's packet handling never
+/// Transports hold this instead of the engine class (<c>MqttConnection</c>), so that changing the engine's packet handling never
 /// touches a transport, and a transport can be read without knowing the engine.
 /// </summary>
 /// <remarks>The engine's own deadlines (connect, keep-alive, send) are ticked by the broker's sweep, not by transports.</remarks>

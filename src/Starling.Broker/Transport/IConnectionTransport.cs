@@ -1,6 +1,6 @@
 using System.Net;
 
-namespace Starling.Broker.Connections;
+namespace Starling.Broker.Transport;
 
 /// <summary>
 /// What a transport (TCP, TLS, WebSocket, an in-memory pipe in tests) offers the engine. The transport
