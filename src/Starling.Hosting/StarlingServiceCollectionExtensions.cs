@@ -1,9 +1,12 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Starling.Broker;
 using Starling.Broker.Hooks;
+using Starling.Broker.Storage;
+using Starling.Storage.Sqlite;
 
 namespace Starling.Hosting;
 
@@ -27,8 +30,8 @@ public static class StarlingServiceCollectionExtensions
                 sp.GetRequiredService<IOptions<BrokerOptions>>().Value,
                 hooks,
                 sp.GetRequiredService<ILogger<MqttBroker>>(),
-                sp.GetService<Broker.Storage.IRetainedMessageStore>(),
-                sp.GetService<Broker.Storage.ISessionStateStore>());
+                sp.GetService<IRetainedMessageStore>(),
+                sp.GetService<ISessionStateStore>());
             foreach (var acl in hooks.OfType<Security.AclHook>())
             {
                 acl.Attach(broker); // a reloaded ACL file withdraws the subscriptions it no longer grants
@@ -39,7 +42,27 @@ public static class StarlingServiceCollectionExtensions
         services.AddSingleton<StarlingHostedService>();
         services.AddHostedService(sp => sp.GetRequiredService<StarlingHostedService>());
         AddSecurityFiles(services, section);
+        AddStorage(services, section.GetSection(StarlingStorageOptions.Section));
         return services;
+    }
+
+    /// <summary>
+    /// Starling:Storage chooses the stores: the SQLite file by default, or memory. Stores the host registered itself
+    /// (before or after this call) win, since the broker takes the last registration of each.
+    /// </summary>
+    private static void AddStorage(IServiceCollection services, IConfigurationSection section)
+    {
+        var storage = new StarlingStorageOptions();
+        section.Bind(storage);
+        services.AddOptions<StarlingStorageOptions>().Bind(section);
+        if (storage.Type != StorageType.Sqlite)
+        {
+            return;
+        }
+
+        services.TryAddSingleton(_ => new SqliteDatabase(new SqliteStoreOptions { Path = storage.Path, Synchronous = storage.Synchronous }));
+        services.TryAddSingleton<ISessionStateStore>(sp => new SqliteSessionStateStore(sp.GetRequiredService<SqliteDatabase>()));
+        services.TryAddSingleton<IRetainedMessageStore>(sp => new SqliteRetainedMessageStore(sp.GetRequiredService<SqliteDatabase>()));
     }
 
     /// <summary>

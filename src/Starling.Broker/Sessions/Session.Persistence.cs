@@ -93,25 +93,8 @@ public sealed partial class Session
     private static StoredDelivery ToStored(in OutgoingMessage message, StoreClock clock) =>
         new(ToStored(message.Message, clock), message.QoS, message.Retain, message.SubscriptionIds);
 
-    private static StoredMessage ToStored(ApplicationMessage message, StoreClock clock) =>
-        new(message.Topic, message.Payload.ToArray(), message.QoS, message.Retain, message.Properties, message.SenderClientId, clock.ToUtc(message.ExpiresAt));
+    private static StoredMessage ToStored(ApplicationMessage message, StoreClock clock) => StoredMessageConversion.ToStored(message, clock);
 
-    /// <summary>The live message of a record, its Message Expiry Interval set to what remains [MQTT-3.3.2-6]; null when expired.</summary>
-    private static ApplicationMessage? ToLive(StoredMessage stored, StoreClock clock, bool keepExpired)
-    {
-        var properties = stored.Properties;
-        if (stored.ExpiresAtUtc is { } expiresAt)
-        {
-            double remaining = Math.Ceiling((expiresAt - clock.Utc).TotalSeconds);
-            if (remaining <= 0 && !keepExpired)
-            {
-                return null;
-            }
-
-            properties = (properties?.Clone() ?? new Mqtt.MqttProperties());
-            properties.MessageExpiryInterval = (uint)Math.Max(0, remaining);
-        }
-
-        return new ApplicationMessage(stored.Topic, stored.Payload, stored.QoS, stored.Retain, properties, stored.SenderClientId);
-    }
+    private static ApplicationMessage? ToLive(StoredMessage stored, StoreClock clock, bool keepExpired) =>
+        StoredMessageConversion.ToLive(stored, clock, keepExpired);
 }

@@ -1,0 +1,91 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Text;
+using Starling.Mqtt;
+using Starling.Mqtt.Packets;
+
+namespace Starling.Broker.Storage;
+
+/// <summary>
+/// A <see cref="StoredMessage"/> as one byte array, for backends that keep a message in one column or value (SQLite,
+/// Redis). The message itself is a 5.0 PUBLISH as the packet library writes it, so topic, payload, flags and every
+/// property round-trip through code that is already tested against the specification; the expiry time and the
+/// sender go in a small header before it.
+/// </summary>
+/// <remarks>Layout: format byte (1), expiry as Unix milliseconds (8, little-endian; <see cref="long.MinValue"/> for none),
+/// sender length (4, -1 for none) and its UTF-8, then the PUBLISH packet.</remarks>
+public static class StoredMessageCodec
+{
+    private const byte Format = 1;
+    private const int HeaderSize = 1 + 8 + 4;
+
+    /// <summary>Encodes <paramref name="message"/>.</summary>
+    public static byte[] Encode(StoredMessage message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        var writer = new ArrayBufferWriter<byte>(HeaderSize + message.Payload.Length + message.Topic.Length + 16);
+        var header = writer.GetSpan(HeaderSize);
+        header[0] = Format;
+        BinaryPrimitives.WriteInt64LittleEndian(header[1..], message.ExpiresAtUtc?.ToUnixTimeMilliseconds() ?? long.MinValue);
+        int senderLength = message.SenderClientId is null ? -1 : Encoding.UTF8.GetByteCount(message.SenderClientId);
+        BinaryPrimitives.WriteInt32LittleEndian(header[9..], senderLength);
+        writer.Advance(HeaderSize);
+        if (message.SenderClientId is not null)
+        {
+            writer.Advance(Encoding.UTF8.GetBytes(message.SenderClientId, writer.GetSpan(senderLength)));
+        }
+
+        var publish = new PublishPacket
+        {
+            Topic = message.Topic,
+            Payload = message.Payload,
+            QoS = message.QoS,
+            Retain = message.Retain,
+            PacketId = message.QoS == MqttQualityOfService.AtMostOnce ? (ushort)0 : (ushort)1, // required on the wire, ignored here
+            Properties = message.Properties,
+        };
+        MqttPacketWriter.Write(publish, MqttProtocolVersion.V500, writer);
+        return writer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>Decodes what <see cref="Encode"/> wrote; <see cref="InvalidDataException"/> for anything else.</summary>
+    public static StoredMessage Decode(byte[] data)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        if (data.Length < HeaderSize || data[0] != Format)
+        {
+            throw new InvalidDataException($"Not a stored message (format {(data.Length > 0 ? data[0] : -1)}, {data.Length} bytes).");
+        }
+
+        long expires = BinaryPrimitives.ReadInt64LittleEndian(data.AsSpan(1));
+        int senderLength = BinaryPrimitives.ReadInt32LittleEndian(data.AsSpan(9));
+        if (senderLength < -1 || senderLength > data.Length - HeaderSize)
+        {
+            throw new InvalidDataException("A stored message's sender length is out of range.");
+        }
+
+        string? sender = senderLength < 0 ? null : Encoding.UTF8.GetString(data, HeaderSize, senderLength);
+        int packetStart = HeaderSize + Math.Max(0, senderLength);
+        var packetBytes = new ReadOnlySequence<byte>(data, packetStart, data.Length - packetStart);
+        try
+        {
+            if (!MqttPacketReader.TryRead(ref packetBytes, MqttProtocolVersion.V500, uint.MaxValue, out var packet) || packet is not PublishPacket publish || !packetBytes.IsEmpty)
+            {
+                throw new InvalidDataException("A stored message does not hold exactly one PUBLISH.");
+            }
+
+            return new StoredMessage(
+                publish.Topic,
+                publish.Payload.ToArray(),
+                publish.QoS,
+                publish.Retain,
+                publish.Properties,
+                sender,
+                expires == long.MinValue ? null : DateTimeOffset.FromUnixTimeMilliseconds(expires));
+        }
+        catch (MqttProtocolException ex)
+        {
+            throw new InvalidDataException("A stored message's PUBLISH is malformed: " + ex.Message, ex);
+        }
+    }
+}

@@ -1,0 +1,29 @@
+using System.Buffers.Binary;
+
+namespace Starling.Storage.Sqlite;
+
+/// <summary>A delivery's 5.0 subscription identifiers in one column: four little-endian bytes each.</summary>
+internal static class SubscriptionIds
+{
+    public static byte[] Encode(uint[] ids)
+    {
+        var bytes = new byte[ids.Length * 4];
+        for (int i = 0; i < ids.Length; i++)
+        {
+            BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(i * 4), ids[i]);
+        }
+
+        return bytes;
+    }
+
+    public static uint[] Decode(byte[] bytes)
+    {
+        var ids = new uint[bytes.Length / 4];
+        for (int i = 0; i < ids.Length; i++)
+        {
+            ids[i] = BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(i * 4));
+        }
+
+        return ids;
+    }
+}
