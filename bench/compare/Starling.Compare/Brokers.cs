@@ -59,13 +59,14 @@ internal static class Brokers
             "Starling",
             c => Start("dotnet", [c.Paths.StarlingServer, "--port", Invariant(c.Port), "--bind", "127.0.0.1"], c,
                 [("Logging__LogLevel__Default", "Warning"), ("Logging__LogLevel__Microsoft.Hosting.Lifetime", "Warning"),
+                 ("Starling__Storage__Type", "memory"), // the peers here keep no persistence either
                  .. StarlingDefaults || c.DefaultLimits ? [] : new[]
                  {
                      ("Starling__MaximumQueuedMessages", Invariant(StarlingMaxQueued)),
                      ("Starling__MaximumSendBufferBytes", Invariant(StarlingMaxSendBuffer)),
                  }]),
             p => "Release build of this commit (" + Run("git", ["-C", p.Repository, "rev-parse", "--short", "HEAD"]) + ")",
-            "in-flight 32 (default), TCP_NODELAY; log level Warning; " + StarlingLimitsText),
+            "in-flight 32 (default), TCP_NODELAY; in-memory store (`Starling:Storage:Type` memory, as the peers run without persistence); log level Warning; " + StarlingLimitsText),
         new(
             "mosquitto",
             "mosquitto",
