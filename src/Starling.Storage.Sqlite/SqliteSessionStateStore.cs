@@ -22,51 +22,8 @@ public sealed class SqliteSessionStateStore : ISessionStateStore
         lock (_database.Gate)
         {
             using var transaction = _database.Connection.BeginTransaction();
-            DeleteRows(transaction, session.ClientId);
-            Run(transaction, "INSERT INTO sessions VALUES ($c, $user, $expiry, $expiresAt, $will, $willAt, $lastId)", c =>
-            {
-                c.Parameters.AddWithValue("$c", session.ClientId);
-                c.Parameters.AddWithValue("$user", (object?)session.Username ?? DBNull.Value);
-                c.Parameters.AddWithValue("$expiry", (long)session.ExpiryInterval);
-                c.Parameters.AddWithValue("$expiresAt", Time(session.ExpiresAtUtc));
-                c.Parameters.AddWithValue("$will", session.Will is null ? DBNull.Value : StoredMessageCodec.Encode(session.Will));
-                c.Parameters.AddWithValue("$willAt", Time(session.WillAtUtc));
-                c.Parameters.AddWithValue("$lastId", (long)session.LastPacketId);
-            });
-            foreach (var s in session.Subscriptions)
-            {
-                Run(transaction, "INSERT INTO subscriptions VALUES ($c, $f, $q, $nl, $rap, $rh, $id)", c =>
-                {
-                    c.Parameters.AddWithValue("$c", session.ClientId);
-                    c.Parameters.AddWithValue("$f", s.Filter);
-                    c.Parameters.AddWithValue("$q", (long)s.QoS);
-                    c.Parameters.AddWithValue("$nl", s.NoLocal);
-                    c.Parameters.AddWithValue("$rap", s.RetainAsPublished);
-                    c.Parameters.AddWithValue("$rh", (long)s.RetainHandling);
-                    c.Parameters.AddWithValue("$id", (long)s.SubscriptionId);
-                });
-            }
-
-            long seq = 0;
-            foreach (var inflight in session.Inflight)
-            {
-                InsertDelivery(transaction, session.ClientId, seq++, inflight.PacketId, inflight.Released, inflight.Delivery);
-            }
-
-            foreach (var pending in session.Pending)
-            {
-                InsertDelivery(transaction, session.ClientId, seq++, null, false, pending);
-            }
-
-            foreach (ushort id in session.IncomingQoS2)
-            {
-                Run(transaction, "INSERT INTO incoming_qos2 VALUES ($c, $id)", c =>
-                {
-                    c.Parameters.AddWithValue("$c", session.ClientId);
-                    c.Parameters.AddWithValue("$id", (long)id);
-                });
-            }
-
+            SessionRows.DeleteAll(_database.Connection, transaction, session.ClientId);
+            SessionRows.InsertWhole(_database.Connection, transaction, session);
             transaction.Commit();
         }
     }
@@ -77,7 +34,7 @@ public sealed class SqliteSessionStateStore : ISessionStateStore
         lock (_database.Gate)
         {
             using var transaction = _database.Connection.BeginTransaction();
-            DeleteRows(transaction, clientId);
+            SessionRows.DeleteAll(_database.Connection, transaction, clientId);
             transaction.Commit();
         }
     }
@@ -130,36 +87,6 @@ public sealed class SqliteSessionStateStore : ISessionStateStore
         }
     }
 
-    private void InsertDelivery(SqliteTransaction transaction, string clientId, long seq, ushort? packetId, bool released, StoredDelivery delivery) =>
-        Run(transaction, "INSERT INTO deliveries VALUES ($c, $seq, $pid, $rel, $q, $r, $ids, $m)", c =>
-        {
-            c.Parameters.AddWithValue("$c", clientId);
-            c.Parameters.AddWithValue("$seq", seq);
-            c.Parameters.AddWithValue("$pid", packetId is { } id ? (long)id : DBNull.Value);
-            c.Parameters.AddWithValue("$rel", released);
-            c.Parameters.AddWithValue("$q", (long)delivery.QoS);
-            c.Parameters.AddWithValue("$r", delivery.Retain);
-            c.Parameters.AddWithValue("$ids", delivery.SubscriptionIds is { } ids ? SubscriptionIds.Encode(ids) : DBNull.Value);
-            c.Parameters.AddWithValue("$m", StoredMessageCodec.Encode(delivery.Message));
-        });
-
-    private void DeleteRows(SqliteTransaction transaction, string clientId)
-    {
-        foreach (string table in (ReadOnlySpan<string>)["sessions", "subscriptions", "deliveries", "incoming_qos2"])
-        {
-            Run(transaction, $"DELETE FROM {table} WHERE client_id = $c", c => c.Parameters.AddWithValue("$c", clientId));
-        }
-    }
-
-    private void Run(SqliteTransaction transaction, string sql, Action<SqliteCommand> bind)
-    {
-        using var command = _database.Connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = sql;
-        bind(command);
-        command.ExecuteNonQuery();
-    }
-
     private void Read(string sql, Action<SqliteDataReader> row)
     {
         using var command = _database.Connection.CreateCommand();
@@ -187,8 +114,6 @@ public sealed class SqliteSessionStateStore : ISessionStateStore
 
         list.Add(value);
     }
-
-    private static object Time(DateTimeOffset? time) => time is { } t ? t.ToUnixTimeMilliseconds() : DBNull.Value;
 
     private static DateTimeOffset? Time(SqliteDataReader reader, int column) =>
         reader.IsDBNull(column) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(column));

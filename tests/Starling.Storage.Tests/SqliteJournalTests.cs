@@ -1,0 +1,123 @@
+using Starling.Broker.Routing;
+using Starling.Broker.Storage;
+using Starling.Mqtt;
+using Starling.Storage.Sqlite;
+
+namespace Starling.Storage.Tests;
+
+/// <summary>
+/// The journal's entries, once durable, leave exactly the state they describe for the next start to load; commits
+/// batch what is pending (group commit); a commit that fails is never reported durable.
+/// </summary>
+public sealed class SqliteJournalTests : IDisposable
+{
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "starling-journal-" + Guid.NewGuid().ToString("N"));
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_directory))
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Entries_OnceDurable_AreWhatTheNextStartLoads_MQTT_4_1_0_1()
+    {
+        var header = StoreSamples.Session("j", pending: 0) with { Inflight = [], IncomingQoS2 = [] };
+        using (var database = Open())
+        using (var journal = new SqliteJournal(database))
+        {
+            journal.Append(new JournalEntry(JournalEntryKind.SessionReplaced, "j", Session: header));
+            journal.Append(Added("j", 0, "m0", packetId: 1));                 // straight in flight
+            journal.Append(Added("j", 1, "m1"));                              // queued
+            journal.Append(Added("j", 2, "m2"));                              // queued
+            journal.Append(Added("j", 3, "m3", MqttQualityOfService.ExactlyOnce, packetId: 2));
+            journal.Append(new JournalEntry(JournalEntryKind.DeliveryRemoved, "j", Sequence: 0));        // PUBACK
+            journal.Append(new JournalEntry(JournalEntryKind.DeliverySent, "j", Sequence: 1, PacketId: 3));
+            journal.Append(new JournalEntry(JournalEntryKind.DeliveryReleased, "j", Sequence: 3));      // PUBREC
+            journal.Append(new JournalEntry(JournalEntryKind.IncomingAdded, "j", PacketId: 40));
+            journal.Append(new JournalEntry(JournalEntryKind.IncomingAdded, "j", PacketId: 41));
+            long last = journal.Append(new JournalEntry(JournalEntryKind.IncomingReleased, "j", PacketId: 40));
+            await journal.WhenDurableAsync(last);
+            Assert.True(journal.DurablePosition >= last);
+        }
+
+        using var reopened = Open();
+        var loaded = Assert.Single(new SqliteSessionStateStore(reopened).Load());
+        Assert.Equal(header.Subscriptions.Count, loaded.Subscriptions.Count);
+        Assert.Equal([("m1", (ushort)3, false), ("m3", (ushort)2, true)], loaded.Inflight.Select(i => (Text(i.Delivery.Message), i.PacketId, i.Released)));
+        Assert.Equal(["m2"], loaded.Pending.Select(p => Text(p.Message)));
+        Assert.Equal([(ushort)41], loaded.IncomingQoS2);
+        Assert.Equal([7u, 9u], loaded.Pending[0].SubscriptionIds!);
+    }
+
+    [Fact]
+    public async Task SessionDeleted_And_Retained_AreApplied()
+    {
+        using (var database = Open())
+        using (var journal = new SqliteJournal(database))
+        {
+            journal.Append(new JournalEntry(JournalEntryKind.SessionReplaced, "gone", Session: StoreSamples.Session("gone")));
+            journal.Append(new JournalEntry(JournalEntryKind.SessionDeleted, "gone"));
+            journal.Append(new JournalEntry(JournalEntryKind.RetainedSet, "r/1", Retained: Live("r/1", "one")));
+            journal.Append(new JournalEntry(JournalEntryKind.RetainedSet, "r/2", Retained: Live("r/2", "two")));
+            await journal.WhenDurableAsync(journal.Append(new JournalEntry(JournalEntryKind.RetainedRemoved, "r/2")));
+        }
+
+        using var reopened = Open();
+        Assert.Empty(new SqliteSessionStateStore(reopened).Load());
+        var retained = new SqliteRetainedMessageStore(reopened);
+        var matches = new List<ApplicationMessage>();
+        retained.Match("#", matches);
+        Assert.Equal(["r/1"], matches.Select(m => m.Topic));
+    }
+
+    [Fact]
+    public async Task ManyWriters_ShareCommits_GroupCommit()
+    {
+        using var database = Open();
+        using var journal = new SqliteJournal(database);
+        journal.Append(new JournalEntry(JournalEntryKind.SessionReplaced, "g", Session: StoreSamples.Session("g", pending: 0) with { Inflight = [] }));
+        const int Writers = 8;
+        const int PerWriter = 500;
+        var message = Live("g/t", "x");
+        var writers = Enumerable.Range(0, Writers).Select(w => Task.Run(async () =>
+        {
+            for (int i = 0; i < PerWriter; i++)
+            {
+                long sequence = 10 + (w * PerWriter) + i;
+                long position = journal.Append(new JournalEntry(JournalEntryKind.DeliveryAdded, "g", sequence, Delivery: new OutgoingMessage(message, MqttQualityOfService.AtLeastOnce, false, null)));
+                await journal.WhenDurableAsync(position); // each writer waits for its own, as a publisher's PUBACK does
+            }
+        })).ToArray();
+        await Task.WhenAll(writers);
+        var (commits, entries) = journal.Totals;
+        Assert.Equal(1 + (Writers * PerWriter), entries);
+        Assert.True(commits < entries / 2, $"{commits} commits for {entries} entries: commits are not shared");
+        Assert.Equal(Writers * PerWriter, Assert.Single(new SqliteSessionStateStore(database).Load()).Pending.Count);
+    }
+
+    [Fact]
+    public async Task FailedCommit_IsNeverReportedDurable()
+    {
+        var database = Open();
+        using var journal = new SqliteJournal(database);
+        await journal.WhenDurableAsync(journal.Append(new JournalEntry(JournalEntryKind.SessionDeleted, "warm-up")));
+        database.Dispose(); // the file is gone from under the journal: the next commit cannot happen
+        long position = journal.Append(new JournalEntry(JournalEntryKind.SessionDeleted, "lost"));
+        await Assert.ThrowsAsync<StoreFailedException>(async () => await journal.WhenDurableAsync(position));
+        Assert.True(journal.DurablePosition < position);
+        await Assert.ThrowsAsync<StoreFailedException>(async () => await journal.WhenDurableAsync(position)); // and stays failed
+    }
+
+    private static JournalEntry Added(string clientId, long sequence, string payload, MqttQualityOfService qos = MqttQualityOfService.AtLeastOnce, ushort packetId = 0) =>
+        new(JournalEntryKind.DeliveryAdded, clientId, sequence, packetId, Delivery: new OutgoingMessage(Live("j/t", payload), qos, false, [7, 9]));
+
+    private static ApplicationMessage Live(string topic, string payload) =>
+        new(topic, System.Text.Encoding.UTF8.GetBytes(payload), MqttQualityOfService.AtLeastOnce, retain: true);
+
+    private static string Text(StoredMessage message) => System.Text.Encoding.UTF8.GetString(message.Payload);
+
+    private SqliteDatabase Open() => new(new SqliteStoreOptions { Path = _directory });
+}
