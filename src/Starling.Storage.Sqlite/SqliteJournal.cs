@@ -189,10 +189,10 @@ public sealed class SqliteJournal : ISessionJournal, IDisposable
         {
             case JournalEntryKind.SessionReplaced:
                 SessionRows.DeleteAll(connection, transaction, entry.ClientId);
-                SessionRows.InsertWhole(connection, transaction, entry.Session!);
+                SessionRows.InsertWhole(connection, transaction, entry.Record!);
                 break;
             case JournalEntryKind.SessionUpdated:
-                SessionRows.ReplaceHeader(connection, transaction, entry.Session!);
+                SessionRows.ReplaceHeader(connection, transaction, entry.Record!);
                 break;
             case JournalEntryKind.SessionDeleted:
                 SessionRows.DeleteAll(connection, transaction, entry.ClientId);

@@ -28,7 +28,7 @@ public sealed class SqliteJournalTests : IDisposable
         using (var database = Open())
         using (var journal = new SqliteJournal(database))
         {
-            journal.Append(new JournalEntry(JournalEntryKind.SessionReplaced, "j", Session: header));
+            journal.Append(new JournalEntry(JournalEntryKind.SessionReplaced, "j", Record: header));
             journal.Append(Added("j", 0, "m0", packetId: 1));                 // straight in flight
             journal.Append(Added("j", 1, "m1"));                              // queued
             journal.Append(Added("j", 2, "m2"));                              // queued
@@ -58,7 +58,7 @@ public sealed class SqliteJournalTests : IDisposable
         using (var database = Open())
         using (var journal = new SqliteJournal(database))
         {
-            journal.Append(new JournalEntry(JournalEntryKind.SessionReplaced, "gone", Session: StoreSamples.Session("gone")));
+            journal.Append(new JournalEntry(JournalEntryKind.SessionReplaced, "gone", Record: StoreSamples.Session("gone")));
             journal.Append(new JournalEntry(JournalEntryKind.SessionDeleted, "gone"));
             journal.Append(new JournalEntry(JournalEntryKind.RetainedSet, "r/1", Retained: Live("r/1", "one")));
             journal.Append(new JournalEntry(JournalEntryKind.RetainedSet, "r/2", Retained: Live("r/2", "two")));
@@ -78,7 +78,7 @@ public sealed class SqliteJournalTests : IDisposable
     {
         using var database = Open();
         using var journal = new SqliteJournal(database);
-        journal.Append(new JournalEntry(JournalEntryKind.SessionReplaced, "g", Session: StoreSamples.Session("g", pending: 0) with { Inflight = [] }));
+        journal.Append(new JournalEntry(JournalEntryKind.SessionReplaced, "g", Record: StoreSamples.Session("g", pending: 0) with { Inflight = [] }));
         const int Writers = 8;
         const int PerWriter = 500;
         var message = Live("g/t", "x");

@@ -6,12 +6,12 @@ namespace Starling.Broker.Storage;
 public enum JournalEntryKind
 {
     /// <summary>
-    /// The whole session is <see cref="JournalEntry.Session"/>: its rows are replaced (a client took it up). Its
+    /// The whole session is <see cref="JournalEntry.Record"/>: its rows are replaced (a client took it up). Its
     /// deliveries are numbered from 0 in the record's order, in flight first, then queued; later entries use those numbers.
     /// </summary>
     SessionReplaced,
 
-    /// <summary>The session's own fields and subscriptions are those of <see cref="JournalEntry.Session"/>; its deliveries stay.</summary>
+    /// <summary>The session's own fields and subscriptions are those of <see cref="JournalEntry.Record"/>; its deliveries stay.</summary>
     SessionUpdated,
 
     /// <summary>The session ended: every row of the client goes.</summary>
@@ -51,7 +51,7 @@ public enum JournalEntryKind
 /// <param name="ClientId">The session's client id (for retained entries: the topic).</param>
 /// <param name="Sequence">The delivery's sequence number, for delivery entries.</param>
 /// <param name="PacketId">The packet id, for entries that carry one (0 when none).</param>
-/// <param name="Session">The record, for session entries (for <see cref="JournalEntryKind.SessionUpdated"/>, its deliveries are ignored).</param>
+/// <param name="Record">The record, for session entries (for <see cref="JournalEntryKind.SessionUpdated"/>, its deliveries are ignored).</param>
 /// <param name="Delivery">The delivery, for <see cref="JournalEntryKind.DeliveryAdded"/>: the live message, which the backend
 /// encodes when it commits (once per message, however many sessions it went to), not on the publisher's thread.</param>
 /// <param name="Retained">The message, for <see cref="JournalEntryKind.RetainedSet"/>.</param>
@@ -60,6 +60,6 @@ public sealed record JournalEntry(
     string ClientId,
     long Sequence = 0,
     ushort PacketId = 0,
-    StoredSession? Session = null,
+    StoredSession? Record = null,
     OutgoingMessage? Delivery = null,
     ApplicationMessage? Retained = null);
