@@ -18,6 +18,8 @@ public sealed class SqliteJournal : ISessionJournal, IDisposable
     private List<JournalEntry> _pending = [];
     private List<JournalEntry>? _spare = [];
     private TaskCompletionSource _nextCommit = NewCommit();
+    private TaskCompletionSource? _committing;
+    private long _committingUpTo;
     private long _appended;
     private long _durable;
     private StoreFailedException? _failure;
@@ -77,7 +79,7 @@ public sealed class SqliteJournal : ISessionJournal, IDisposable
                 return ValueTask.CompletedTask;
             }
 
-            commit = _nextCommit.Task;
+            commit = CommitCoveringLocked(position);
         }
 
         return new ValueTask(WaitAsync(position, commit));
@@ -107,10 +109,18 @@ public sealed class SqliteJournal : ISessionJournal, IDisposable
 
             lock (_gate)
             {
-                commit = _nextCommit.Task; // entries appended during that commit go with the next one
+                commit = CommitCoveringLocked(position);
             }
         }
     }
+
+    /// <summary>
+    /// The commit that will make <paramref name="position"/> durable: the one running, when it carries the entry,
+    /// else the next. Waiting on the next while the running one carries the entry would wait for an append that may
+    /// never come.
+    /// </summary>
+    private Task CommitCoveringLocked(long position) =>
+        _committing is { } running && position <= _committingUpTo ? running.Task : _nextCommit.Task;
 
     private void CommitLoop()
     {
@@ -137,6 +147,8 @@ public sealed class SqliteJournal : ISessionJournal, IDisposable
                 upTo = _appended;
                 done = _nextCommit;
                 _nextCommit = NewCommit();
+                _committing = done;
+                _committingUpTo = upTo;
             }
 
             try
