@@ -55,6 +55,13 @@ public sealed class RetainedTests : BrokerTestBase
     {
         await using var publisher = await MqttNet.ConnectAsync(Broker, Id("pub"));
         await publisher.PublishAsync("ret/again", "r", MqttQualityOfServiceLevel.AtMostOnce, retain: true);
+        // QoS 0 has no acknowledgement: wait until the broker holds it, or the SUBSCRIBE can overtake it (a live copy, RETAIN 0).
+        await Poll.UntilAsync(() =>
+        {
+            var held = new List<Starling.Broker.Routing.ApplicationMessage>();
+            Broker.Broker.RetainedMessages.Match("ret/again", held);
+            return held.Count > 0;
+        });
         await using var subscriber = await MqttNet.ConnectAsync(Broker, Id("sub"));
         await subscriber.SubscribeAsync("ret/again", MqttQualityOfServiceLevel.AtMostOnce);
         Assert.True(subscriber.Next().Retain);
