@@ -235,15 +235,10 @@ public sealed class SqliteJournal : ISessionJournal, IDisposable
                 Run(connection, transaction, "DELETE FROM incoming_qos2 WHERE client_id = $c AND packet_id = $p", entry);
                 break;
             case JournalEntryKind.RetainedSet:
-                var retained = entry.Retained!;
-                SessionRows.Run(connection, transaction, "INSERT OR REPLACE INTO retained VALUES ($t, $m)", c =>
-                {
-                    c.Parameters.AddWithValue("$t", retained.Topic);
-                    c.Parameters.AddWithValue("$m", StoredMessageCodec.Encode(retained.ToStored()));
-                });
+                RetainedRows.Set(connection, transaction, entry.Retained!);
                 break;
             case JournalEntryKind.RetainedRemoved:
-                SessionRows.Run(connection, transaction, "DELETE FROM retained WHERE topic = $t", c => c.Parameters.AddWithValue("$t", entry.ClientId));
+                RetainedRows.Remove(connection, transaction, entry.ClientId);
                 break;
             default:
                 throw new InvalidOperationException($"Unknown journal entry kind {entry.Kind}.");

@@ -1,4 +1,3 @@
-using Microsoft.Data.Sqlite;
 using Starling.Broker.Routing;
 using Starling.Broker.Storage;
 
@@ -29,11 +28,7 @@ public sealed class SqliteRetainedMessageStore : IRetainedMessageStore
         byte[] encoded = StoredMessageCodec.Encode(message.ToStored());
         lock (_database.Gate)
         {
-            Run("INSERT OR REPLACE INTO retained VALUES ($t, $m)", c =>
-            {
-                c.Parameters.AddWithValue("$t", message.Topic);
-                c.Parameters.AddWithValue("$m", encoded);
-            });
+            RetainedRows.Set(_database.Connection, null, message.Topic, encoded);
         }
 
         _index.Set(message);
@@ -44,7 +39,7 @@ public sealed class SqliteRetainedMessageStore : IRetainedMessageStore
     {
         lock (_database.Gate)
         {
-            Run("DELETE FROM retained WHERE topic = $t", c => c.Parameters.AddWithValue("$t", topic));
+            RetainedRows.Remove(_database.Connection, null, topic);
         }
 
         _index.Remove(topic);
@@ -77,16 +72,8 @@ public sealed class SqliteRetainedMessageStore : IRetainedMessageStore
 
             foreach (string topic in expired)
             {
-                Run("DELETE FROM retained WHERE topic = $t", c => c.Parameters.AddWithValue("$t", topic));
+                RetainedRows.Remove(_database.Connection, null, topic);
             }
         }
-    }
-
-    private void Run(string sql, Action<SqliteCommand> bind)
-    {
-        using var command = _database.Connection.CreateCommand();
-        command.CommandText = sql;
-        bind(command);
-        command.ExecuteNonQuery();
     }
 }
