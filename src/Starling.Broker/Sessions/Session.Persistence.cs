@@ -30,7 +30,7 @@ public sealed partial class Session
             Username,
             ExpiryInterval,
             clock.ToUtc(ExpiresAt),
-            PendingWill is { } will ? ToStored(will, clock) : null,
+            PendingWill is { } will ? StoredMessageConversion.ToStored(will, clock) : null,
             PendingWill is null ? null : clock.ToUtc(PendingWillAt),
             stored,
             inflight,
@@ -46,7 +46,7 @@ public sealed partial class Session
         Username = record.Username;
         ExpiryInterval = record.ExpiryInterval;
         ExpiresAt = clock.ToTicks(record.ExpiresAtUtc);
-        if (record.Will is { } will && record.WillAtUtc is { } willAt && ToLive(will, clock, keepExpired: false) is { } liveWill)
+        if (record.Will is { } will && record.WillAtUtc is { } willAt && StoredMessageConversion.ToLive(will, clock, keepExpired: false) is { } liveWill)
         {
             PendingWill = liveWill;
             PendingWillAt = clock.ToTicks(willAt);
@@ -61,13 +61,13 @@ public sealed partial class Session
         foreach (var inflight in record.Inflight)
         {
             // In flight when saved: resent on resume even if expired since, as a live session does [MQTT-4.4.0-1].
-            var message = ToLive(inflight.Delivery.Message, clock, keepExpired: true)!;
+            var message = StoredMessageConversion.ToLive(inflight.Delivery.Message, clock, keepExpired: true)!;
             (_inflight ??= []).Add(new InflightMessage(inflight.PacketId, ToOutgoing(message, inflight.Delivery)) { Released = inflight.Released });
         }
 
         foreach (var delivery in record.Pending)
         {
-            if (ToLive(delivery.Message, clock, keepExpired: false) is { } message)
+            if (StoredMessageConversion.ToLive(delivery.Message, clock, keepExpired: false) is { } message)
             {
                 var outgoing = ToOutgoing(message, delivery);
                 (_pending ??= new Queue<OutgoingMessage>()).Enqueue(outgoing);
@@ -91,10 +91,5 @@ public sealed partial class Session
         new(message, delivery.QoS, delivery.Retain, delivery.SubscriptionIds);
 
     private static StoredDelivery ToStored(in OutgoingMessage message, StoreClock clock) =>
-        new(ToStored(message.Message, clock), message.QoS, message.Retain, message.SubscriptionIds);
-
-    private static StoredMessage ToStored(ApplicationMessage message, StoreClock clock) => StoredMessageConversion.ToStored(message, clock);
-
-    private static ApplicationMessage? ToLive(StoredMessage stored, StoreClock clock, bool keepExpired) =>
-        StoredMessageConversion.ToLive(stored, clock, keepExpired);
+        new(StoredMessageConversion.ToStored(message.Message, clock), message.QoS, message.Retain, message.SubscriptionIds);
 }
