@@ -195,44 +195,6 @@ public sealed partial class Session : ISubscriber
         }
     }
 
-    /// <summary>Records an incoming QoS 2 packet id; false when it is already held (a resend before PUBREL) [MQTT-4.3.3-2].</summary>
-    internal bool TryBeginIncomingQoS2(ushort packetId)
-    {
-        lock (Gate)
-        {
-            return (_incomingQoS2 ??= []).Add(packetId);
-        }
-    }
-
-    /// <summary>Incoming QoS 2 messages awaiting PUBREL: what counts against our Receive Maximum.</summary>
-    internal int IncomingQoS2Count
-    {
-        get
-        {
-            lock (Gate)
-            {
-                return _incomingQoS2?.Count ?? 0;
-            }
-        }
-    }
-
-    internal bool HoldsIncomingQoS2(ushort packetId)
-    {
-        lock (Gate)
-        {
-            return _incomingQoS2 is not null && _incomingQoS2.Contains(packetId);
-        }
-    }
-
-    /// <summary>PUBREL from the client: forget the packet id. False when it was not held.</summary>
-    internal bool ReleaseIncomingQoS2(ushort packetId)
-    {
-        lock (Gate)
-        {
-            return _incomingQoS2 is not null && _incomingQoS2.Remove(packetId);
-        }
-    }
-
     /// <summary>
     /// A connection has taken this session up again: resend what is in flight, PUBLISH with DUP set, PUBREL
     /// for QoS 2 already received [MQTT-4.4.0-1], then send what was queued. Called under <see cref="Gate"/>.
