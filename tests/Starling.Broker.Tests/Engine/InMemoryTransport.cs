@@ -19,6 +19,7 @@ internal sealed class InMemoryTransport : IConnectionTransport
     private readonly Channel<byte[]> _sent = Channel.CreateUnbounded<byte[]>();
     private readonly MqttProtocolVersion _version;
     private byte[] _pending = [];
+    private readonly SemaphoreSlim _feeding = new(1, 1);
     private byte[] _received = [];
     private volatile TaskCompletionSource? _sendsPaused;
     private long _discardedBytes;
@@ -100,11 +101,23 @@ internal sealed class InMemoryTransport : IConnectionTransport
     }
 
     /// <summary>Feeds bytes as a transport would: appended to what was left, whole packets consumed.</summary>
+    /// <remarks>
+    /// One feed at a time, as a transport's single receive loop does: a collector acknowledging from its own task
+    /// may feed while the test feeds the next packet.
+    /// </remarks>
     public async Task FeedAsync(ReadOnlyMemory<byte> bytes)
     {
-        _pending = [.. _pending, .. bytes.Span];
-        long consumed = await Connection.ReceiveAsync(new ReadOnlySequence<byte>(_pending));
-        _pending = _pending[(int)consumed..];
+        await _feeding.WaitAsync();
+        try
+        {
+            _pending = [.. _pending, .. bytes.Span];
+            long consumed = await Connection.ReceiveAsync(new ReadOnlySequence<byte>(_pending));
+            _pending = _pending[(int)consumed..];
+        }
+        finally
+        {
+            _feeding.Release();
+        }
     }
 
     public Task SendPacketAsync(MqttPacket packet)
