@@ -12,8 +12,9 @@ namespace Starling.Broker;
 /// <summary>The services every connection and session of one broker shares.</summary>
 internal sealed class BrokerContext
 {
-    public BrokerContext(BrokerOptions options, HookChain hooks, IRetainedMessageStore retained, ISessionStateStore? sessionState, ILogger logger)
+    public BrokerContext(BrokerOptions options, HookChain hooks, IRetainedMessageStore retained, ISessionStateStore? sessionState, ISessionJournal? journal, ILogger logger)
     {
+        Journal = journal is null ? null : new JournalWriter(journal);
         Options = options;
         Hooks = hooks;
         Logger = logger;
@@ -31,6 +32,12 @@ internal sealed class BrokerContext
     public BrokerMetrics Metrics { get; } = new();
 
     public IRetainedMessageStore Retained { get; }
+
+    /// <summary>
+    /// Where every change to persistable state is appended for a durable backend, or null: then sessions are saved
+    /// whole to the session state store when they detach and when the broker stops.
+    /// </summary>
+    public JournalWriter? Journal { get; }
 
     public Router Router { get; }
 
@@ -74,13 +81,21 @@ internal sealed class BrokerContext
     {
         if (message.Payload.IsEmpty)
         {
-            Retained.Remove(message.Topic);
+            RemoveRetained(message.Topic);
         }
         else
         {
             message.MarkHeld(); // the store keeps it after the dispatch
+            Journal?.Append(new JournalEntry(JournalEntryKind.RetainedSet, message.Topic, Retained: message));
             Retained.Set(message);
         }
+    }
+
+    /// <summary>Deletes a topic's retained message.</summary>
+    public void RemoveRetained(string topic)
+    {
+        Journal?.Append(new JournalEntry(JournalEntryKind.RetainedRemoved, topic));
+        Retained.Remove(topic);
     }
 
     public void ConnectionClosed(MqttConnection connection)

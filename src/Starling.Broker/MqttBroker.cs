@@ -25,7 +25,7 @@ public sealed class MqttBroker : IAsyncDisposable
     private int _stopped;
 
     /// <summary>Creates a broker; call <see cref="Start"/> before feeding it connections.</summary>
-    public MqttBroker(BrokerOptions? options = null, IEnumerable<BrokerHook>? hooks = null, ILogger<MqttBroker>? logger = null, IRetainedMessageStore? retainedStore = null, ISessionStateStore? sessionState = null)
+    public MqttBroker(BrokerOptions? options = null, IEnumerable<BrokerHook>? hooks = null, ILogger<MqttBroker>? logger = null, IRetainedMessageStore? retainedStore = null, ISessionStateStore? sessionState = null, ISessionJournal? journal = null)
     {
         options ??= new BrokerOptions();
         options.Validate();
@@ -35,6 +35,7 @@ public sealed class MqttBroker : IAsyncDisposable
             new HookChain(hooks ?? [], log),
             retainedStore ?? new InMemoryRetainedMessageStore(),
             sessionState,
+            journal,
             log);
     }
 

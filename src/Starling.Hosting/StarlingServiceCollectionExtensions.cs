@@ -31,7 +31,8 @@ public static class StarlingServiceCollectionExtensions
                 hooks,
                 sp.GetRequiredService<ILogger<MqttBroker>>(),
                 sp.GetService<IRetainedMessageStore>(),
-                sp.GetService<ISessionStateStore>());
+                sp.GetService<ISessionStateStore>(),
+                sp.GetService<ISessionJournal>());
             foreach (var acl in hooks.OfType<Security.AclHook>())
             {
                 acl.Attach(broker); // a reloaded ACL file withdraws the subscriptions it no longer grants
@@ -62,7 +63,8 @@ public static class StarlingServiceCollectionExtensions
 
         services.TryAddSingleton(_ => new SqliteDatabase(new SqliteStoreOptions { Path = storage.Path, Synchronous = storage.Synchronous }));
         services.TryAddSingleton<ISessionStateStore>(sp => new SqliteSessionStateStore(sp.GetRequiredService<SqliteDatabase>()));
-        services.TryAddSingleton<IRetainedMessageStore>(sp => new SqliteRetainedMessageStore(sp.GetRequiredService<SqliteDatabase>()));
+        services.TryAddSingleton<ISessionJournal>(sp => new SqliteJournal(sp.GetRequiredService<SqliteDatabase>()));
+        services.TryAddSingleton<IRetainedMessageStore>(sp => new SqliteRetainedMessageStore(sp.GetRequiredService<SqliteDatabase>(), journaled: true));
     }
 
     /// <summary>

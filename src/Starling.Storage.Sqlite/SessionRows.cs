@@ -20,19 +20,24 @@ internal static class SessionRows
         }
     }
 
-    /// <summary>The whole record; deliveries numbered from 0, in flight first, then queued.</summary>
+    /// <summary>
+    /// The whole record, in flight first, then queued; each delivery keeps its <see cref="StoredDelivery.Sequence"/>,
+    /// or, in a record whose numbers do not increase (one built without them), the next number after the previous one.
+    /// </summary>
     public static void InsertWhole(SqliteConnection connection, SqliteTransaction transaction, StoredSession session)
     {
         ReplaceHeader(connection, transaction, session);
-        long seq = 0;
+        long seq = -1;
         foreach (var inflight in session.Inflight)
         {
-            InsertDelivery(connection, transaction, session.ClientId, seq++, inflight.PacketId, inflight.Released, inflight.Delivery);
+            seq = Math.Max(seq + 1, inflight.Delivery.Sequence);
+            InsertDelivery(connection, transaction, session.ClientId, seq, inflight.PacketId, inflight.Released, inflight.Delivery);
         }
 
         foreach (var pending in session.Pending)
         {
-            InsertDelivery(connection, transaction, session.ClientId, seq++, null, false, pending);
+            seq = Math.Max(seq + 1, pending.Sequence);
+            InsertDelivery(connection, transaction, session.ClientId, seq, null, false, pending);
         }
 
         foreach (ushort id in session.IncomingQoS2)

@@ -162,7 +162,10 @@ public sealed class SqliteJournal : ISessionJournal, IDisposable
             catch (Exception ex) when (ex is SqliteException or InvalidOperationException or IOException)
             {
                 // Nothing of this batch is durable, and nothing after it may be acknowledged as if it were.
-                var failure = new StoreFailedException($"The store '{_database.File}' could not commit: {ex.Message}", ex);
+                var failure = new StoreFailedException($"The store '{_database.File}' could not commit: {ex.Message}", ex)
+                {
+                    IsFull = ex is SqliteException { SqliteErrorCode: 13 }, // SQLITE_FULL: the disk, or max_page_count
+                };
                 lock (_gate)
                 {
                     _failure = failure;

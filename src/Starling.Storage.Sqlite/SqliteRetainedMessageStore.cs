@@ -6,16 +6,19 @@ namespace Starling.Storage.Sqlite;
 /// <summary>
 /// Retained messages in the SQLite file, and in a topic trie in memory for matching: subscribes read the trie, and
 /// each set or delete is written to the file before it returns. Loaded at start; what expired meanwhile is dropped.
+/// When the broker journals to a <see cref="SqliteJournal"/> on the same database, it appends each set and delete to
+/// the journal, whose group commit writes them (constructed with journaled = true): the store then only keeps the trie.
 /// </summary>
 public sealed class SqliteRetainedMessageStore : IRetainedMessageStore
 {
     private readonly SqliteDatabase _database;
-    private readonly InMemoryRetainedMessageStore _index = new();
+    private readonly InMemoryRetainedMessageStore _index;
+    private readonly bool _journaled;
 
-    public SqliteRetainedMessageStore(SqliteDatabase database)
+    public SqliteRetainedMessageStore(SqliteDatabase database, bool journaled = false)
     {
-        _database = database;
-        Load();
+        _database = Loaded(database, out _index);
+        _journaled = journaled;
     }
 
     /// <inheritdoc />
@@ -25,6 +28,12 @@ public sealed class SqliteRetainedMessageStore : IRetainedMessageStore
     public void Set(ApplicationMessage message)
     {
         ArgumentNullException.ThrowIfNull(message);
+        if (_journaled)
+        {
+            _index.Set(message);
+            return;
+        }
+
         byte[] encoded = StoredMessageCodec.Encode(message.ToStored());
         lock (_database.Gate)
         {
@@ -37,6 +46,12 @@ public sealed class SqliteRetainedMessageStore : IRetainedMessageStore
     /// <inheritdoc />
     public void Remove(string topic)
     {
+        if (_journaled)
+        {
+            _index.Remove(topic);
+            return;
+        }
+
         lock (_database.Gate)
         {
             RetainedRows.Remove(_database.Connection, null, topic);
@@ -48,12 +63,14 @@ public sealed class SqliteRetainedMessageStore : IRetainedMessageStore
     /// <inheritdoc />
     public void Match(string filter, List<ApplicationMessage> results) => _index.Match(filter, results);
 
-    private void Load()
+    private static SqliteDatabase Loaded(SqliteDatabase database, out InMemoryRetainedMessageStore index)
     {
+        ArgumentNullException.ThrowIfNull(database);
+        index = new InMemoryRetainedMessageStore();
         var expired = new List<string>();
-        lock (_database.Gate)
+        lock (database.Gate)
         {
-            using (var command = _database.Connection.CreateCommand())
+            using (var command = database.Connection.CreateCommand())
             {
                 command.CommandText = "SELECT topic, message FROM retained";
                 using var reader = command.ExecuteReader();
@@ -61,7 +78,7 @@ public sealed class SqliteRetainedMessageStore : IRetainedMessageStore
                 {
                     if (StoredMessageCodec.Decode((byte[])reader.GetValue(1)).ToLive() is { } message)
                     {
-                        _index.Set(message);
+                        index.Set(message);
                     }
                     else
                     {
@@ -72,8 +89,10 @@ public sealed class SqliteRetainedMessageStore : IRetainedMessageStore
 
             foreach (string topic in expired)
             {
-                RetainedRows.Remove(_database.Connection, null, topic);
+                RetainedRows.Remove(database.Connection, null, topic);
             }
         }
+
+        return database;
     }
 }

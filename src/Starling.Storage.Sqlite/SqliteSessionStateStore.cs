@@ -48,13 +48,14 @@ public sealed class SqliteSessionStateStore : ISessionStateStore
                 new StoredSubscription(r.GetString(1), (MqttQualityOfService)r.GetInt64(2), r.GetBoolean(3), r.GetBoolean(4), (byte)r.GetInt64(5), (uint)r.GetInt64(6)));
             var inflight = new Dictionary<string, List<StoredInflight>>(StringComparer.Ordinal);
             var pending = new Dictionary<string, List<StoredDelivery>>(StringComparer.Ordinal);
-            Read("SELECT client_id, packet_id, released, qos, retain, subscription_ids, message FROM deliveries ORDER BY client_id, seq", r =>
+            Read("SELECT client_id, packet_id, released, qos, retain, subscription_ids, message, seq FROM deliveries ORDER BY client_id, seq", r =>
             {
                 var delivery = new StoredDelivery(
                     StoredMessageCodec.Decode((byte[])r.GetValue(6)),
                     (MqttQualityOfService)r.GetInt64(3),
                     r.GetBoolean(4),
-                    r.IsDBNull(5) ? null : SubscriptionIds.Decode((byte[])r.GetValue(5)));
+                    r.IsDBNull(5) ? null : SubscriptionIds.Decode((byte[])r.GetValue(5)),
+                    r.GetInt64(7));
                 string clientId = r.GetString(0);
                 if (r.IsDBNull(1))
                 {

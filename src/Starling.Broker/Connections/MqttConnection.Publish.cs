@@ -60,6 +60,10 @@ public sealed partial class MqttConnection
         var topic = aliasedTopic ?? IncomingTopic.Received(view.Topic);
         CheckTopicLimits(topic.Utf8);
 
+        // What this PUBLISH appends to the journal (its incoming QoS 2 id, the copies for persistent sessions, the
+        // retained update) is what its acknowledgement waits for; the hooks may move it to another thread, so the
+        // two synchronous stretches are counted apart.
+        long position = 0;
         if (view.QoS == MqttQualityOfService.ExactlyOnce)
         {
             if (_version == MqttProtocolVersion.V500 && session.IncomingQoS2Count >= _broker.Options.ReceiveMaximum && !session.HoldsIncomingQoS2(view.PacketId))
@@ -68,10 +72,13 @@ public sealed partial class MqttConnection
                 throw new MqttProtocolException(MqttReasonCode.ReceiveMaximumExceeded, "MQTT-3.3.4-9", "Receive Maximum exceeded.");
             }
 
-            if (!session.TryBeginIncomingQoS2(view.PacketId))
+            BeginJournalTracking();
+            bool first = session.TryBeginIncomingQoS2(view.PacketId);
+            position = EndJournalTracking();
+            if (!first)
             {
                 // [MQTT-4.3.3-10] A resend of a QoS 2 PUBLISH not yet released: acknowledge again, do not deliver again.
-                WritePacket(new PubRecPacket { PacketId = view.PacketId });
+                WriteAck(new PubRecPacket { PacketId = view.PacketId }, position);
                 return;
             }
         }
@@ -100,15 +107,15 @@ public sealed partial class MqttConnection
             }
             else
             {
-                Route(view, topic, context.Message.Payload, properties);
+                position = Math.Max(position, Route(view, topic, context.Message.Payload, properties));
             }
         }
         else
         {
-            Route(view, topic, payload: null, properties);
+            position = Math.Max(position, Route(view, topic, payload: null, properties));
         }
 
-        Acknowledge(view, reason, reasonString);
+        Acknowledge(view, reason, reasonString, position);
         if (_publishRate is { } rate)
         {
             var pause = rate.Count(view.Payload.Length, Environment.TickCount64);
@@ -132,12 +139,26 @@ public sealed partial class MqttConnection
         }
     }
 
+    /// <summary>Routes the message (<see cref="RouteNow"/>) and returns the last journal position it appended, 0 when none.</summary>
+    private long Route(in MqttPublishView view, in IncomingTopic topic, ReadOnlyMemory<byte>? payload, MqttProperties? properties)
+    {
+        if (view.QoS == MqttQualityOfService.AtMostOnce)
+        {
+            RouteNow(view, topic, payload, properties); // nothing to acknowledge, so nothing to wait for
+            return 0;
+        }
+
+        BeginJournalTracking();
+        RouteNow(view, topic, payload, properties);
+        return EndJournalTracking();
+    }
+
     /// <summary>
     /// Matches the topic, and only when someone subscribes or the message is retained builds the shared
     /// <see cref="ApplicationMessage"/> (one copy of the payload) and hands it on. A small payload the hooks did not
     /// copy goes into the connection's <see cref="ScratchMessage"/>, reused unless a delivery held it.
     /// </summary>
-    private void Route(in MqttPublishView view, in IncomingTopic topic, ReadOnlyMemory<byte>? payload, MqttProperties? properties)
+    private void RouteNow(in MqttPublishView view, in IncomingTopic topic, ReadOnlyMemory<byte>? payload, MqttProperties? properties)
     {
         var matches = _broker.Router.Match(topic.Utf8);
         bool retain = view.Retain && _broker.Options.RetainAvailable;
@@ -208,13 +229,13 @@ public sealed partial class MqttConnection
             : throw new MqttProtocolException(MqttReasonCode.ProtocolError, "MQTT-3.3.2-12", $"Topic alias {alias} was never set on this connection.");
     }
 
-    private void Acknowledge(in MqttPublishView view, MqttReasonCode reason, string? reasonString)
+    private void Acknowledge(in MqttPublishView view, MqttReasonCode reason, string? reasonString, long position)
     {
         var properties = ProblemProperties(reasonString);
         switch (view.QoS)
         {
             case MqttQualityOfService.AtLeastOnce:
-                WritePacket(new PubAckPacket { PacketId = view.PacketId, ReasonCode = reason, Properties = properties }); // [MQTT-4.3.2-2]
+                WriteAck(new PubAckPacket { PacketId = view.PacketId, ReasonCode = reason, Properties = properties }, position); // [MQTT-4.3.2-2]
                 break;
             case MqttQualityOfService.ExactlyOnce:
                 if (reason.IsFailure())
@@ -222,17 +243,19 @@ public sealed partial class MqttConnection
                     _session!.ReleaseIncomingQoS2(view.PacketId); // a failed PUBREC ends the flow (5.0 section 4.3.3)
                 }
 
-                WritePacket(new PubRecPacket { PacketId = view.PacketId, ReasonCode = reason, Properties = properties }); // [MQTT-4.3.3-2]
+                WriteAck(new PubRecPacket { PacketId = view.PacketId, ReasonCode = reason, Properties = properties }, position); // [MQTT-4.3.3-2]
                 break;
         }
     }
 
     private void HandlePubRel(PubRelPacket packet)
     {
+        BeginJournalTracking();
         bool known = _session!.ReleaseIncomingQoS2(packet.PacketId);
+        long position = EndJournalTracking(); // the release must be durable first: else, after a crash, the id's next PUBLISH would look like a resend
 
         // [MQTT-4.3.3-11] Answer PUBREL with PUBCOMP, even for an id we do not hold (5.0 says so with 0x92).
-        WritePacket(new PubCompPacket { PacketId = packet.PacketId, ReasonCode = known ? MqttReasonCode.Success : MqttReasonCode.PacketIdentifierNotFound });
+        WriteAck(new PubCompPacket { PacketId = packet.PacketId, ReasonCode = known ? MqttReasonCode.Success : MqttReasonCode.PacketIdentifierNotFound }, position);
     }
 
     private MqttProperties? ProblemProperties(string? reasonString) =>

@@ -26,6 +26,7 @@ public sealed partial class MqttConnection
 
         var codes = new List<MqttReasonCode>(packet.Subscriptions.Count);
         List<(Subscription Subscription, bool IsNew)>? granted = null;
+        long position = 0;
         foreach (var request in packet.Subscriptions)
         {
             // Access rules that change while the hooks decide (an ACL reload) are applied below, under the gate.
@@ -49,6 +50,7 @@ public sealed partial class MqttConnection
                     // under the gate too, so a revocation or an UNSUBSCRIBE never leaves the two disagreeing.
                     isNew = session.SetSubscriptionLocked(subscription);
                     _broker.Router.Subscribe(subscription);
+                    position = session.JournalHeaderLocked();
                 }
 
                 if (_broker.Retained.Count > 0)
@@ -61,8 +63,9 @@ public sealed partial class MqttConnection
             codes.Add(code);
         }
 
-        // [MQTT-3.8.4-1] SUBACK with one code per filter, in order [MQTT-3.8.4-6].
-        WritePacket(new SubAckPacket { PacketId = packet.PacketId, ReasonCodes = codes });
+        // [MQTT-3.8.4-1] SUBACK with one code per filter, in order [MQTT-3.8.4-6], once the subscriptions are durable;
+        // the retained messages follow it.
+        await WriteAckAndWaitAsync(new SubAckPacket { PacketId = packet.PacketId, ReasonCodes = codes }, position).ConfigureAwait(false);
         if (granted is not null)
         {
             SendRetained(session, granted);
@@ -152,7 +155,7 @@ public sealed partial class MqttConnection
             {
                 if (message.IsExpired)
                 {
-                    _broker.Retained.Remove(message.Topic); // an expired retained message is gone for everyone [MQTT-3.3.2-5]
+                    _broker.RemoveRetained(message.Topic); // an expired retained message is gone for everyone [MQTT-3.3.2-5]
                     continue;
                 }
 
@@ -166,6 +169,7 @@ public sealed partial class MqttConnection
     {
         var session = _session!;
         var codes = new List<MqttReasonCode>(packet.TopicFilters.Count);
+        long position = 0;
         foreach (var filter in packet.TopicFilters)
         {
             Subscription? removed;
@@ -175,6 +179,7 @@ public sealed partial class MqttConnection
                 if (removed is not null)
                 {
                     _broker.Router.Unsubscribe(removed);
+                    position = session.JournalHeaderLocked();
                 }
             }
 
@@ -182,7 +187,7 @@ public sealed partial class MqttConnection
         }
 
         // [MQTT-3.10.4-4] UNSUBACK even when nothing was subscribed; 5.0 says 0x11 for such a filter.
-        WritePacket(new UnsubAckPacket { PacketId = packet.PacketId, ReasonCodes = codes });
+        WriteAck(new UnsubAckPacket { PacketId = packet.PacketId, ReasonCodes = codes }, position);
     }
 
     private void HandleDisconnect(DisconnectPacket packet)

@@ -26,4 +26,7 @@ internal static partial class BrokerLog
 
     [LoggerMessage(7, LogLevel.Information, "Session of {ClientId} taken over by a new connection")]
     public static partial void TakenOver(ILogger logger, string clientId);
+
+    [LoggerMessage(8, LogLevel.Error, "The store could not keep what client {ClientId} sent; its acknowledgement is refused")]
+    public static partial void StoreRefused(ILogger logger, Exception exception, string? clientId);
 }

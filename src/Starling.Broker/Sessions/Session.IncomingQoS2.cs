@@ -1,3 +1,5 @@
+using Starling.Broker.Storage;
+
 namespace Starling.Broker.Sessions;
 
 /// <summary>
@@ -11,7 +13,13 @@ public sealed partial class Session
     {
         lock (Gate)
         {
-            return (_incomingQoS2 ??= []).Add(packetId);
+            if (!(_incomingQoS2 ??= []).Add(packetId))
+            {
+                return false;
+            }
+
+            JournalIncomingLocked(JournalEntryKind.IncomingAdded, packetId);
+            return true;
         }
     }
 
@@ -40,7 +48,13 @@ public sealed partial class Session
     {
         lock (Gate)
         {
-            return _incomingQoS2 is not null && _incomingQoS2.Remove(packetId);
+            if (_incomingQoS2 is null || !_incomingQoS2.Remove(packetId))
+            {
+                return false;
+            }
+
+            JournalIncomingLocked(JournalEntryKind.IncomingReleased, packetId);
+            return true;
         }
     }
 }

@@ -14,6 +14,17 @@ public sealed partial class Session
     internal StoredSession ToStoredLocked()
     {
         var clock = StoreClock.Now();
+        var inflight = _inflight is null ? [] : _inflight.Select(m => new StoredInflight(m.PacketId, ToStored(m.Message, m.Sequence, clock), m.Released)).ToArray();
+        var pending = _pending is null ? [] : _pending.Select(m => ToStored(m.Delivery, m.Sequence, clock)).ToArray();
+        ushort[] incoming = _incomingQoS2 is null ? [] : [.. _incomingQoS2];
+        return ToStoredLocked(clock, inflight, pending, incoming);
+    }
+
+    /// <summary>The session's own fields and subscriptions, without its deliveries: what a change of those writes.</summary>
+    internal StoredSession ToStoredHeaderLocked() => ToStoredLocked(StoreClock.Now(), [], [], []);
+
+    private StoredSession ToStoredLocked(StoreClock clock, StoredInflight[] inflight, StoredDelivery[] pending, ushort[] incoming)
+    {
         var subscriptions = SubscriptionsLocked();
         var stored = new StoredSubscription[subscriptions.Length];
         for (int i = 0; i < subscriptions.Length; i++)
@@ -22,9 +33,6 @@ public sealed partial class Session
             stored[i] = new StoredSubscription(s.Filter, s.QoS, s.NoLocal, s.RetainAsPublished, s.RetainHandling, s.SubscriptionId);
         }
 
-        var inflight = _inflight is null ? [] : _inflight.Select(m => new StoredInflight(m.PacketId, ToStored(m.Message, clock), m.Released)).ToArray();
-        var pending = _pending is null ? [] : _pending.Select(m => ToStored(m, clock)).ToArray();
-        ushort[] incoming = _incomingQoS2 is null ? [] : [.. _incomingQoS2];
         return new StoredSession(
             ClientId,
             Username,
@@ -45,7 +53,11 @@ public sealed partial class Session
         var clock = StoreClock.Now();
         Username = record.Username;
         ExpiryInterval = record.ExpiryInterval;
-        ExpiresAt = clock.ToTicks(record.ExpiresAtUtc);
+        // A session saved while connected has no expiry time yet: it is counted from now, as if its connection had
+        // dropped when the broker stopped.
+        ExpiresAt = record.ExpiresAtUtc is null && record.ExpiryInterval != uint.MaxValue
+            ? clock.Ticks + (record.ExpiryInterval * 1000L)
+            : clock.ToTicks(record.ExpiresAtUtc);
         if (record.Will is { } will && record.WillAtUtc is { } willAt && StoredMessageConversion.ToLive(will, clock, keepExpired: false) is { } liveWill)
         {
             PendingWill = liveWill;
@@ -53,6 +65,8 @@ public sealed partial class Session
         }
 
         _lastPacketId = record.LastPacketId;
+        long sequence = -1;
+        List<(Mqtt.MqttQualityOfService QoS, long Sequence)>? expired = null;
         if (record.IncomingQoS2.Count > 0)
         {
             _incomingQoS2 = [.. record.IncomingQoS2];
@@ -62,18 +76,28 @@ public sealed partial class Session
         {
             // In flight when saved: resent on resume even if expired since, as a live session does [MQTT-4.4.0-1].
             var message = StoredMessageConversion.ToLive(inflight.Delivery.Message, clock, keepExpired: true)!;
-            (_inflight ??= []).Add(new InflightMessage(inflight.PacketId, ToOutgoing(message, inflight.Delivery)) { Released = inflight.Released });
+            (_inflight ??= []).Add(new InflightMessage(inflight.PacketId, ToOutgoing(message, inflight.Delivery), StoredSequence(inflight.Delivery, ref sequence)) { Released = inflight.Released });
         }
 
         foreach (var delivery in record.Pending)
         {
+            long number = StoredSequence(delivery, ref sequence);
             if (StoredMessageConversion.ToLive(delivery.Message, clock, keepExpired: false) is { } message)
             {
-                var outgoing = ToOutgoing(message, delivery);
-                (_pending ??= new Queue<OutgoingMessage>()).Enqueue(outgoing);
+                (_pending ??= new Queue<QueuedMessage>()).Enqueue(new QueuedMessage(ToOutgoing(message, delivery), number));
                 message.MarkHeld();
                 _pendingBytes += message.Payload.Length;
             }
+            else
+            {
+                (expired ??= []).Add((delivery.QoS, number)); // expired while the broker was down [MQTT-3.3.2-5]
+            }
+        }
+
+        RestoredFromStoreLocked(sequence);
+        foreach (var (qos, number) in expired ?? [])
+        {
+            JournalDeliveryLocked(JournalEntryKind.DeliveryRemoved, qos, number);
         }
 
         var subscriptions = new Subscription[record.Subscriptions.Count];
@@ -90,6 +114,9 @@ public sealed partial class Session
     private static OutgoingMessage ToOutgoing(ApplicationMessage message, StoredDelivery delivery) =>
         new(message, delivery.QoS, delivery.Retain, delivery.SubscriptionIds);
 
-    private static StoredDelivery ToStored(in OutgoingMessage message, StoreClock clock) =>
-        new(StoredMessageConversion.ToStored(message.Message, clock), message.QoS, message.Retain, message.SubscriptionIds);
+    private static StoredDelivery ToStored(in OutgoingMessage message, long sequence, StoreClock clock) =>
+        new(StoredMessageConversion.ToStored(message.Message, clock), message.QoS, message.Retain, message.SubscriptionIds, sequence);
+
+    /// <summary>The stored delivery's number, or the next after <paramref name="last"/> when the store kept none; <paramref name="last"/> moves on.</summary>
+    private static long StoredSequence(StoredDelivery delivery, ref long last) => last = Math.Max(last + 1, delivery.Sequence);
 }

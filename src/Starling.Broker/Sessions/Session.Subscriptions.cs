@@ -99,6 +99,11 @@ public sealed partial class Session
             }
 
             DropQueuedLocked(revocation);
+            if (removed > 0)
+            {
+                JournalHeaderLocked();
+            }
+
             return removed;
         }
     }

@@ -1,4 +1,5 @@
 using Starling.Broker.Routing;
+using Starling.Broker.Storage;
 using Starling.Mqtt;
 
 namespace Starling.Broker.Sessions;
@@ -11,7 +12,7 @@ namespace Starling.Broker.Sessions;
 /// </summary>
 public sealed partial class Session : ISubscriber
 {
-    private Queue<OutgoingMessage>? _pending;
+    private Queue<QueuedMessage>? _pending;
     private List<InflightMessage>? _inflight;
     private HashSet<ushort>? _incomingQoS2;
     private ushort _lastPacketId;
@@ -121,7 +122,7 @@ public sealed partial class Session : ISubscriber
                 }
                 else if (_pending is not { Count: > 0 } && HasWindow(connection) && !connection.IsSendBufferFull)
                 {
-                    SendInflight(connection, message, overrides);
+                    SendInflight(connection, message, overrides, sequence: -1);
                     return;
                 }
                 else if (!HasWindow(connection))
@@ -158,7 +159,7 @@ public sealed partial class Session : ISubscriber
                 return false;
             }
 
-            _inflight.RemoveAt(index);
+            RemoveInflightLocked(index);
             PumpLocked();
             return true;
         }
@@ -172,7 +173,7 @@ public sealed partial class Session : ISubscriber
             int index = IndexOf(packetId);
             if (index >= 0)
             {
-                _inflight!.RemoveAt(index);
+                RemoveInflightLocked(index);
                 PumpLocked();
             }
         }
@@ -191,6 +192,7 @@ public sealed partial class Session : ISubscriber
 
             // After PUBREC the message itself is not sent again, only PUBREL is [MQTT-4.3.3-4].
             _inflight[index].Released = true;
+            JournalDeliveryLocked(JournalEntryKind.DeliveryReleased, MqttQualityOfService.ExactlyOnce, _inflight[index].Sequence);
             return true;
         }
     }
@@ -218,7 +220,7 @@ public sealed partial class Session : ISubscriber
                 }
                 else
                 {
-                    _inflight.RemoveAt(i--);
+                    RemoveInflightLocked(i--);
                 }
             }
         }
@@ -252,7 +254,7 @@ public sealed partial class Session : ISubscriber
                     if (inflight.Message.SharedVia is not null && !inflight.Released)
                     {
                         (taken ??= []).Insert(0, inflight.Message);
-                        _inflight.RemoveAt(i);
+                        RemoveInflightLocked(i);
                     }
                 }
             }
@@ -263,10 +265,11 @@ public sealed partial class Session : ISubscriber
                 for (int i = 0; i < count; i++)
                 {
                     var item = _pending.Dequeue();
-                    if (item.SharedVia is not null && item.QoS != MqttQualityOfService.AtMostOnce)
+                    if (item.Delivery.SharedVia is not null && item.Delivery.QoS != MqttQualityOfService.AtMostOnce)
                     {
-                        (taken ??= []).Add(item);
-                        _pendingBytes -= item.Message.Payload.Length;
+                        (taken ??= []).Add(item.Delivery);
+                        _pendingBytes -= item.Delivery.Message.Payload.Length;
+                        JournalDeliveryLocked(JournalEntryKind.DeliveryRemoved, item.Delivery.QoS, item.Sequence);
                     }
                     else
                     {
@@ -299,11 +302,12 @@ public sealed partial class Session : ISubscriber
 
         while (_pending.Count > 0 && !connection.IsSendBufferFull)
         {
-            var next = _pending.Peek();
+            var (next, sequence) = _pending.Peek();
             if (next.Message.IsExpired || !connection.FitsClient(next, out var overrides))
             {
                 // [MQTT-3.3.2-5] An expired message whose delivery had not started is deleted; so is one too large for this client.
                 DequeuePending();
+                JournalDeliveryLocked(JournalEntryKind.DeliveryRemoved, next.QoS, sequence);
                 continue;
             }
 
@@ -320,22 +324,41 @@ public sealed partial class Session : ISubscriber
             }
 
             DequeuePending();
-            SendInflight(connection, next, overrides);
+            SendInflight(connection, next, overrides, sequence);
         }
     }
 
     private bool HasWindow(ISessionConnection connection) => (_inflight?.Count ?? 0) < connection.SendWindow;
 
-    private void SendInflight(ISessionConnection connection, in OutgoingMessage message, MqttPublishOverrides overrides)
+    /// <summary>Sends a QoS 1/2 delivery with a new packet id: one from the queue (<paramref name="sequence"/>), or a new one (-1).</summary>
+    private void SendInflight(ISessionConnection connection, in OutgoingMessage message, MqttPublishOverrides overrides, long sequence)
     {
         ushort packetId = NextPacketId();
-        (_inflight ??= []).Add(new InflightMessage(packetId, message));
+        if (sequence < 0)
+        {
+            sequence = NextSequence();
+            JournalAddedLocked(message, sequence, packetId);
+        }
+        else
+        {
+            JournalDeliveryLocked(JournalEntryKind.DeliverySent, message.QoS, sequence, packetId);
+        }
+
+        (_inflight ??= []).Add(new InflightMessage(packetId, message, sequence));
         connection.TryWritePublish(message, overrides, packetId, dup: false);
+    }
+
+    /// <summary>Forgets an in-flight delivery: acknowledged, refused, or no longer deliverable.</summary>
+    private void RemoveInflightLocked(int index)
+    {
+        var inflight = _inflight![index];
+        _inflight.RemoveAt(index);
+        JournalDeliveryLocked(JournalEntryKind.DeliveryRemoved, inflight.Message.QoS, inflight.Sequence);
     }
 
     private void Enqueue(in OutgoingMessage message)
     {
-        var queue = _pending ??= new Queue<OutgoingMessage>();
+        var queue = _pending ??= new Queue<QueuedMessage>();
         var options = Broker.Options;
         int size = message.Message.Payload.Length;
         while (queue.Count >= options.MaximumQueuedMessages || (options.MaximumQueuedBytes > 0 && _pendingBytes + size > options.MaximumQueuedBytes))
@@ -349,16 +372,17 @@ public sealed partial class Session : ISubscriber
             }
         }
 
-        queue.Enqueue(message);
+        long sequence = NextSequence();
+        queue.Enqueue(new QueuedMessage(message, sequence));
         message.Message.MarkHeld(); // the queue outlives the dispatch; Pump reads it from other threads
         _pendingBytes += size;
+        JournalAddedLocked(message, sequence, packetId: 0);
     }
 
-    private OutgoingMessage DequeuePending()
+    private void DequeuePending()
     {
         var item = _pending!.Dequeue();
-        _pendingBytes -= item.Message.Payload.Length;
-        return item;
+        _pendingBytes -= item.Delivery.Message.Payload.Length;
     }
 
     /// <summary>Drops the queued (never sent) messages on topics <paramref name="revocation"/> refuses.</summary>
@@ -370,24 +394,25 @@ public sealed partial class Session : ISubscriber
         }
     }
 
-    private bool RemoveOldestQoS0(Queue<OutgoingMessage> queue) =>
+    private bool RemoveOldestQoS0(Queue<QueuedMessage> queue) =>
         RemoveQueued(queue, static item => item.QoS == MqttQualityOfService.AtMostOnce, firstOnly: true) > 0;
 
     /// <summary>
     /// Removes the queued messages <paramref name="remove"/> picks (only the oldest of them when
     /// <paramref name="firstOnly"/>), keeping the others in order and the byte count true; returns how many went.
     /// </summary>
-    private int RemoveQueued(Queue<OutgoingMessage> queue, Func<OutgoingMessage, bool> remove, bool firstOnly)
+    private int RemoveQueued(Queue<QueuedMessage> queue, Func<OutgoingMessage, bool> remove, bool firstOnly)
     {
         int count = queue.Count;
         int removed = 0;
         for (int i = 0; i < count; i++)
         {
             var item = queue.Dequeue();
-            if ((removed == 0 || !firstOnly) && remove(item))
+            if ((removed == 0 || !firstOnly) && remove(item.Delivery))
             {
                 removed++;
-                _pendingBytes -= item.Message.Payload.Length;
+                _pendingBytes -= item.Delivery.Message.Payload.Length;
+                JournalDeliveryLocked(JournalEntryKind.DeliveryRemoved, item.Delivery.QoS, item.Sequence);
                 continue;
             }
 

@@ -75,6 +75,7 @@ internal sealed class SessionManager
                 session.ExpiryInterval = expiryInterval;
                 session.ExpiresAt = long.MaxValue;
                 session.PendingWill = null; // resumed in time: a delayed will is cancelled [MQTT-3.1.3-9]
+                session.JournalAttachedLocked();
                 connection.OnAttachedLocked(session, sessionPresent: existing is not null, connack);
             }
 
@@ -185,6 +186,11 @@ internal sealed class SessionManager
     /// <summary>Saves every session that outlives its connection, as the broker stops: what was queued since each detach is kept too.</summary>
     public void SaveAll()
     {
+        if (_broker.Journal is not null)
+        {
+            return; // every change is in the journal already
+        }
+
         foreach (var session in Live.Snapshot())
         {
             Save(session);
@@ -193,6 +199,16 @@ internal sealed class SessionManager
 
     private void Save(Session session)
     {
+        if (_broker.Journal is not null)
+        {
+            lock (session.Gate)
+            {
+                session.JournalHeaderLocked(); // the expiry or the will changed; nothing when the session ended
+            }
+
+            return;
+        }
+
         if (State is null)
         {
             return;
@@ -243,6 +259,10 @@ internal sealed class SessionManager
                     End(session);
                     _watched.TryRemove(session, out _);
                 }
+                else if (will is not null)
+                {
+                    Save(session); // the will is gone from the session
+                }
                 else if (session.PendingWill is null && session.ExpiresAt == long.MaxValue)
                 {
                     _watched.TryRemove(session, out _);
@@ -267,6 +287,7 @@ internal sealed class SessionManager
             subscriptions = session.SubscriptionsLocked();
             pendingWill = session.PendingWill;
             session.PendingWill = null;
+            session.JournalDeletedLocked();
             session.ClearLocked();
         }
 
@@ -275,7 +296,7 @@ internal sealed class SessionManager
             _broker.Router.Unsubscribe(subscription);
         }
 
-        if (Live.Remove(session))
+        if (Live.Remove(session) && _broker.Journal is null)
         {
             State?.Delete(session.ClientId);
         }

@@ -6,6 +6,9 @@ namespace Starling.Broker.Storage;
 /// </summary>
 public sealed class StoreFailedException : Exception
 {
+    /// <summary>The store is out of space (5.0 answers 0x97 Quota exceeded; other failures 0x80).</summary>
+    public bool IsFull { get; init; }
+
     public StoreFailedException()
         : base("The store could not commit.")
     {

@@ -28,7 +28,9 @@ public sealed record StoredMessage(
 /// <param name="QoS">The delivery QoS.</param>
 /// <param name="Retain">The RETAIN flag this subscriber receives.</param>
 /// <param name="SubscriptionIds">5.0 subscription identifiers, or null.</param>
-public sealed record StoredDelivery(StoredMessage Message, MqttQualityOfService QoS, bool Retain, uint[]? SubscriptionIds);
+/// <param name="Sequence">The session's number for the delivery, increasing in queue order, which journal entries name it
+/// by; a store that keeps no numbers numbers the deliveries in the record's order.</param>
+public sealed record StoredDelivery(StoredMessage Message, MqttQualityOfService QoS, bool Retain, uint[]? SubscriptionIds, long Sequence = 0);
 
 /// <summary>A QoS 1 or 2 delivery sent and not yet fully acknowledged: resent with DUP on resume [MQTT-4.4.0-1].</summary>
 /// <param name="PacketId">The packet identifier it was sent with.</param>
