@@ -61,7 +61,7 @@ public static class StarlingServiceCollectionExtensions
             return;
         }
 
-        services.TryAddSingleton(_ => new SqliteDatabase(new SqliteStoreOptions { Path = storage.Path, Synchronous = storage.Synchronous }));
+        services.TryAddSingleton(_ => new SqliteDatabase(new SqliteStoreOptions { Path = storage.Path, Synchronous = storage.Synchronous, MaximumSizeBytes = storage.MaximumSizeBytes }));
         services.TryAddSingleton<ISessionStateStore>(sp => new SqliteSessionStateStore(sp.GetRequiredService<SqliteDatabase>()));
         services.TryAddSingleton<ISessionJournal>(sp => new SqliteJournal(sp.GetRequiredService<SqliteDatabase>()));
         services.TryAddSingleton<IRetainedMessageStore>(sp => new SqliteRetainedMessageStore(sp.GetRequiredService<SqliteDatabase>(), journaled: true));

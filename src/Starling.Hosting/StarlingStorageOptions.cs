@@ -16,6 +16,9 @@ public sealed class StarlingStorageOptions
 
     /// <summary>SQLite: <c>Full</c> (a commit survives a power loss) or <c>Normal</c> (it survives a process crash).</summary>
     public SqliteSynchronous Synchronous { get; set; } = SqliteSynchronous.Full;
+
+    /// <summary>SQLite: a cap on the file's size in bytes, 0 for none; past it QoS 1/2 publishes are refused as on a full disk.</summary>
+    public long MaximumSizeBytes { get; set; }
 }
 
 /// <summary>The storage backends.</summary>

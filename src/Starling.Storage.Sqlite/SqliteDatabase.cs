@@ -76,6 +76,11 @@ public sealed class SqliteDatabase : IDisposable
             Execute(options.Synchronous == SqliteSynchronous.Full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
             Execute(Schema);
             Execute($"PRAGMA user_version={SchemaVersion}");
+            if (options.MaximumSizeBytes > 0)
+            {
+                long pageSize = (long)Scalar("PRAGMA page_size")!;
+                Scalar($"PRAGMA max_page_count={Math.Max(1, options.MaximumSizeBytes / pageSize)}");
+            }
         }
         catch (SqliteException ex)
         {

@@ -23,6 +23,7 @@ public sealed class SqliteJournal : ISessionJournal, IDisposable
     private long _appended;
     private long _durable;
     private StoreFailedException? _failure;
+    private long _failedAt;
     private bool _stopping;
 
     public SqliteJournal(SqliteDatabase database)
@@ -40,6 +41,10 @@ public sealed class SqliteJournal : ISessionJournal, IDisposable
 
     /// <inheritdoc />
     public long DurablePosition => Volatile.Read(ref _durable);
+
+    /// <inheritdoc />
+    public StoreFailedException? RecentFailure =>
+        Volatile.Read(ref _failure) is { } failure && Environment.TickCount64 - Volatile.Read(ref _failedAt) < 1000 ? failure : null;
 
     /// <inheritdoc />
     public long Append(JournalEntry entry)
@@ -155,6 +160,7 @@ public sealed class SqliteJournal : ISessionJournal, IDisposable
             {
                 Commit(batch);
                 Volatile.Write(ref _durable, upTo);
+                Volatile.Write(ref _failure, null); // the store works again (space was freed)
                 Interlocked.Increment(ref _commits);
                 Interlocked.Add(ref _committedEntries, batch.Count);
                 done.TrySetResult();
@@ -168,6 +174,7 @@ public sealed class SqliteJournal : ISessionJournal, IDisposable
                 };
                 lock (_gate)
                 {
+                    Volatile.Write(ref _failedAt, Environment.TickCount64);
                     _failure = failure;
                 }
 

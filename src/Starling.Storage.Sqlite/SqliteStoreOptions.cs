@@ -12,6 +12,12 @@ public sealed class SqliteStoreOptions
     /// <summary>Whether a commit survives a power loss (<see cref="SqliteSynchronous.Full"/>) or only a process crash.</summary>
     public SqliteSynchronous Synchronous { get; set; } = SqliteSynchronous.Full;
 
+    /// <summary>
+    /// A cap on the database's size in bytes (0: none, up to the disk). A commit that would pass it fails as a full disk
+    /// does, so the broker refuses new QoS 1/2 publishes instead of acknowledging what it cannot keep.
+    /// </summary>
+    public long MaximumSizeBytes { get; set; }
+
     /// <summary>The database file: <see cref="Path"/>/<see cref="FileName"/>, absolute.</summary>
     public string DatabaseFile => System.IO.Path.GetFullPath(System.IO.Path.Combine(Path, FileName));
 }

@@ -55,6 +55,24 @@ public sealed partial class MqttConnection
         _broker.Journal is { } journal ? _durableAcks ??= new DurableAcks(journal, WritePacket, RefuseAck) : null;
 
     /// <summary>
+    /// A QoS 1/2 PUBLISH while the store fails: refused before it is routed, so a message the client is told was not
+    /// accepted is not delivered either; 5.0 says why (0x97 out of space, else 0x80), 3.1.1 can only close.
+    /// </summary>
+    private void RefuseWhileStoreFails(in MqttPublishView view, StoreFailedException failure)
+    {
+        _broker.Metrics.LimitHit("Storage");
+        if (_version != MqttProtocolVersion.V500)
+        {
+            BrokerLog.StoreRefused(_broker.Logger, failure, _client?.ClientId);
+            CloseConnection(CloseReason.ServerShutdown);
+            return;
+        }
+
+        var reason = failure.IsFull ? MqttReasonCode.QuotaExceeded : MqttReasonCode.UnspecifiedError;
+        WriteAck(view.QoS == MqttQualityOfService.AtLeastOnce ? new PubAckPacket { PacketId = view.PacketId, ReasonCode = reason } : new PubRecPacket { PacketId = view.PacketId, ReasonCode = reason }, position: 0);
+    }
+
+    /// <summary>
     /// The store could not commit what <paramref name="ack"/> acknowledges. 5.0 refuses a PUBLISH with 0x97 (out of
     /// space) or 0x80, which the client may retry; 3.1.1 has no refusal, so the connection closes unacknowledged
     /// and the client sends the message again when it reconnects [MQTT-4.4.0-1]. Other acknowledgements go as they are:

@@ -64,6 +64,12 @@ public sealed partial class MqttConnection
         // retained update) is what its acknowledgement waits for; the hooks may move it to another thread, so the
         // two synchronous stretches are counted apart.
         long position = 0;
+        if (view.QoS != MqttQualityOfService.AtMostOnce && _broker.Journal?.RecentFailure is { } failure)
+        {
+            RefuseWhileStoreFails(view, failure);
+            return;
+        }
+
         if (view.QoS == MqttQualityOfService.ExactlyOnce)
         {
             if (_version == MqttProtocolVersion.V500 && session.IncomingQoS2Count >= _broker.Options.ReceiveMaximum && !session.HoldsIncomingQoS2(view.PacketId))

@@ -19,4 +19,10 @@ public interface ISessionJournal
     /// with <see cref="StoreFailedException"/> when the backend cannot commit (a full disk, a lost connection).
     /// </summary>
     ValueTask WhenDurableAsync(long position);
+
+    /// <summary>
+    /// The failure of the last commit, when it failed in the last second, else null: while the store fails, new QoS 1/2
+    /// publishes are refused before they are routed, rather than delivered and then refused.
+    /// </summary>
+    StoreFailedException? RecentFailure => null;
 }

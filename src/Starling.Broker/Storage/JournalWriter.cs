@@ -37,6 +37,9 @@ internal sealed class JournalWriter(ISessionJournal journal)
         return position;
     }
 
+    /// <summary>The last commit's failure if it was recent (see <see cref="ISessionJournal.RecentFailure"/>).</summary>
+    public StoreFailedException? RecentFailure => journal.RecentFailure;
+
     /// <summary>Completes once <paramref name="position"/> is durable; faults with <see cref="StoreFailedException"/> when it cannot be.</summary>
     public ValueTask WhenDurableAsync(long position) => journal.WhenDurableAsync(position);
 }
