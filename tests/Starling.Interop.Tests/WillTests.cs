@@ -47,8 +47,11 @@ public sealed class WillTests : BrokerTestBase
     {
         await using var watcher = await MqttNet.ConnectAsync(Broker, Id("watch"));
         await watcher.SubscribeAsync("will/mosq", MqttQualityOfServiceLevel.AtMostOnce);
-        using var sub = Mosquitto.StartSub(["-h", Broker.Host, "-p", Broker.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-t", "nothing", "--will-topic", "will/mosq", "--will-payload", "killed"]);
-        await Poll.UntilAsync(() => Broker.Broker.ConnectionCount >= 2, "mosquitto_sub to connect");
+        string id = Id("mosq");
+        using var sub = Mosquitto.StartSub(["-h", Broker.Host, "-p", Broker.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-i", id, "-t", "nothing", "--will-topic", "will/mosq", "--will-payload", "killed"]);
+
+        // Its session, not merely its socket: killed before its CONNECT was handled, it would have no will yet.
+        await Poll.UntilAsync(() => Broker.Broker.Sessions.TryGet(id, out var session) && session.IsConnected, "mosquitto_sub to connect");
         sub.Kill();
         Assert.Equal("killed", MqttNet.Text(watcher.Next()));
     }
