@@ -136,7 +136,7 @@ internal sealed class BenchRunner(BenchSettings settings, CliConsole console)
     /// <summary>Connects, subscribes to <paramref name="filter"/> and checks the SUBACK.</summary>
     private async Task<RawConnection> SubscribeAsync(string clientId, string filter, int? receiveBufferSize, CancellationToken cancellationToken)
     {
-        var connection = await RawConnection.ConnectAsync(settings, clientId, cancellationToken, receiveBufferSize).ConfigureAwait(false);
+        var connection = await RawConnection.ConnectAsync(settings, clientId, cancellationToken, receiveBufferSize, settings.PersistentSubscribers).ConfigureAwait(false);
         await connection.SendPacketAsync(
             new SubscribePacket { PacketId = 1, Subscriptions = [new MqttSubscription { TopicFilter = filter, QoS = settings.QoS }] },
             cancellationToken).ConfigureAwait(false);

@@ -66,6 +66,9 @@ internal sealed record BenchSettings
     /// <summary>The filter subscribers use.</summary>
     public string SubscriptionTemplate { get; init; } = "bench/%i";
 
+    /// <summary>Subscribers keep their sessions: what a durable broker journals for them is part of the measurement.</summary>
+    public bool PersistentSubscribers { get; init; }
+
     public bool Json { get; init; }
 
     /// <summary>Print a progress line every second.</summary>

@@ -43,7 +43,7 @@ internal sealed class RawConnection : IAsyncDisposable
     public int ReceiveMaximum => ConnAck?.Properties?.ReceiveMaximum ?? ushort.MaxValue;
 
     /// <summary>Connects and completes the MQTT handshake; <paramref name="receiveBufferSize"/> (SO_RCVBUF, set before connecting) is for stalled subscribers.</summary>
-    public static async Task<RawConnection> ConnectAsync(BenchSettings settings, string clientId, CancellationToken cancellationToken, int? receiveBufferSize = null)
+    public static async Task<RawConnection> ConnectAsync(BenchSettings settings, string clientId, CancellationToken cancellationToken, int? receiveBufferSize = null, bool persistent = false)
     {
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         if (receiveBufferSize is { } size)
@@ -60,9 +60,9 @@ internal sealed class RawConnection : IAsyncDisposable
                 {
                     ProtocolVersion = settings.Version,
                     ClientId = clientId,
-                    CleanSession = true,
+                    CleanSession = !persistent || settings.Version == MqttProtocolVersion.V500, // 5.0: a new session that outlives the connection
                     KeepAlive = 0,
-                    Properties = settings.Version == MqttProtocolVersion.V500 ? new MqttProperties() : null,
+                    Properties = settings.Version == MqttProtocolVersion.V500 ? new MqttProperties { SessionExpiryInterval = persistent ? 300u : null } : null,
                 },
                 cancellationToken).ConfigureAwait(false);
             var answer = await connection.ReadPacketAsync(cancellationToken).ConfigureAwait(false);

@@ -37,12 +37,13 @@ internal static class BenchCommand
         var duration = new Option<double>("--duration", "-d") { HelpName = "SECONDS", Description = "Measured time (conn: how long to hold the connections).", DefaultValueFactory = _ => 10 }.InRange(0.1, 86_400);
         var warmup = new Option<double>("--warmup") { HelpName = "SECONDS", Description = "Publishing before the measured window (counted in sent/received, not in throughput or latency).", DefaultValueFactory = _ => 2 }.InRange(0, 3_600);
         var topic = new Option<string?>("--topic", "-t") { HelpName = "TEMPLATE", Description = "Topic template, %i = client index (default bench/%i, fanin bench/in/%i, fanout bench/out). Subscribers use it with %i as + (fanin, sub)." };
+        var persistent = new Option<bool>("--persistent") { Description = "Subscribers keep their sessions (clean session 0; 5.0: session expiry 300 s), so a durable broker stores what is queued or in flight for them." };
         var json = new Option<bool>("--json") { Description = "Print the summary as one JSON object on standard output." };
         var quiet = new Option<bool>("--quiet") { Description = "No live progress lines on standard error." };
 
         var command = new Command("bench", "Measure a broker: throughput, loss, ordering and end-to-end latency, or connection rate.");
         command.Arguments.Add(scenario);
-        foreach (var option in new Option[] { host, port, version, qos, clients, publishers, subscribers, stalled, size, rate, inflight, duration, warmup, topic, json, quiet })
+        foreach (var option in new Option[] { host, port, version, qos, clients, publishers, subscribers, stalled, size, rate, inflight, duration, warmup, topic, persistent, json, quiet })
         {
             command.Options.Add(option);
         }
@@ -85,6 +86,7 @@ internal static class BenchCommand
                 Subscribers = subs,
                 Connections = n,
                 Stalled = parse.GetValue(stalled),
+                PersistentSubscribers = parse.GetValue(persistent),
                 QoS = parse.GetValue(qos) ?? MqttQualityOfService.AtMostOnce,
                 Size = parse.GetValue(size),
                 Rate = parse.GetValue(rate),
