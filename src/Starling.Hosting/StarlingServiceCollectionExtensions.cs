@@ -6,6 +6,7 @@ using Microsoft.Extensions.Options;
 using Starling.Broker;
 using Starling.Broker.Hooks;
 using Starling.Broker.Storage;
+using Starling.Storage.Redis;
 using Starling.Storage.Sqlite;
 
 namespace Starling.Hosting;
@@ -48,7 +49,7 @@ public static class StarlingServiceCollectionExtensions
     }
 
     /// <summary>
-    /// Starling:Storage chooses the stores: the SQLite file by default, or memory. Stores the host registered itself
+    /// Starling:Storage chooses the stores: the SQLite file by default, Redis, or memory. Stores the host registered itself
     /// (before or after this call) win, since the broker takes the last registration of each.
     /// </summary>
     private static void AddStorage(IServiceCollection services, IConfigurationSection section)
@@ -56,6 +57,15 @@ public static class StarlingServiceCollectionExtensions
         var storage = new StarlingStorageOptions();
         section.Bind(storage);
         services.AddOptions<StarlingStorageOptions>().Bind(section);
+        if (storage.Type == StorageType.Redis)
+        {
+            services.TryAddSingleton(_ => new RedisDatabase(storage.Redis));
+            services.TryAddSingleton<ISessionStateStore>(sp => new RedisSessionStateStore(sp.GetRequiredService<RedisDatabase>()));
+            services.TryAddSingleton<ISessionJournal>(sp => new RedisJournal(sp.GetRequiredService<RedisDatabase>()));
+            services.TryAddSingleton<IRetainedMessageStore>(sp => new RedisRetainedMessageStore(sp.GetRequiredService<RedisDatabase>(), journaled: true));
+            return;
+        }
+
         if (storage.Type != StorageType.Sqlite)
         {
             return;

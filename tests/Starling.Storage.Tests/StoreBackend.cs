@@ -1,5 +1,7 @@
 using Starling.Broker.Storage;
+using Starling.Storage.Redis;
 using Starling.Storage.Sqlite;
+using Starling.TestSupport;
 
 namespace Starling.Storage.Tests;
 
@@ -45,7 +47,17 @@ public sealed class MemoryBackend : StoreBackend
     }
 }
 
-public sealed class SqliteBackend : StoreBackend
+/// <summary>A backend that journals: what <see cref="JournalContractTests{TBackend}"/> runs against.</summary>
+public abstract class DurableBackend : StoreBackend
+{
+    /// <summary>A journal on the backend's store; dispose it before <see cref="StoreBackend.Reopen"/>.</summary>
+    public abstract GroupCommitJournal OpenJournal();
+
+    /// <summary>Takes the store away (closed file, stopped server), so the next commit fails.</summary>
+    public abstract void Break();
+}
+
+public sealed class SqliteBackend : DurableBackend
 {
     private SqliteDatabase _database;
     private SqliteSessionStateStore _sessions;
@@ -72,6 +84,10 @@ public sealed class SqliteBackend : StoreBackend
         _retained = new SqliteRetainedMessageStore(_database);
     }
 
+    public override GroupCommitJournal OpenJournal() => new SqliteJournal(_database);
+
+    public override void Break() => _database.Dispose();
+
     public override void Dispose()
     {
         _database.Dispose();
@@ -79,4 +95,45 @@ public sealed class SqliteBackend : StoreBackend
     }
 
     private SqliteDatabase Open() => new(new SqliteStoreOptions { Path = Directory });
+}
+
+/// <summary>A real redis-server of its own (appendfsync always), reached through StackExchange.Redis.</summary>
+public sealed class RedisBackend : DurableBackend
+{
+    private readonly RedisServer _server = RedisServer.Start();
+    private RedisDatabase _database;
+    private RedisSessionStateStore _sessions;
+    private RedisRetainedMessageStore _retained;
+
+    public RedisBackend()
+    {
+        _database = Open();
+        _sessions = new RedisSessionStateStore(_database);
+        _retained = new RedisRetainedMessageStore(_database);
+    }
+
+    public override ISessionStateStore Sessions => _sessions;
+
+    public override IRetainedMessageStore Retained => _retained;
+
+    public override void Reopen()
+    {
+        _database.Dispose();
+        _database = Open();
+        _sessions = new RedisSessionStateStore(_database);
+        _retained = new RedisRetainedMessageStore(_database);
+    }
+
+    public override GroupCommitJournal OpenJournal() => new RedisJournal(_database);
+
+    public override void Break() => _server.Dispose();
+
+    public override void Dispose()
+    {
+        _database.Dispose();
+        _server.Dispose();
+        base.Dispose();
+    }
+
+    private RedisDatabase Open() => new(new RedisStoreOptions { Configuration = _server.Configuration + ",connectTimeout=2000,syncTimeout=2000" });
 }

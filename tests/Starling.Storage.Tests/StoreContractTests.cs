@@ -99,3 +99,5 @@ public abstract class StoreContractTests<TBackend> : IDisposable
 public sealed class MemoryStoreContractTests : StoreContractTests<MemoryBackend>;
 
 public sealed class SqliteStoreContractTests : StoreContractTests<SqliteBackend>;
+
+public sealed class RedisStoreContractTests : StoreContractTests<RedisBackend>;

@@ -1,32 +1,30 @@
 using Starling.Broker.Routing;
 using Starling.Broker.Storage;
 using Starling.Mqtt;
-using Starling.Storage.Sqlite;
 
 namespace Starling.Storage.Tests;
 
 /// <summary>
 /// The journal's entries, once durable, leave exactly the state they describe for the next start to load; commits
-/// batch what is pending (group commit); a commit that fails is never reported durable.
+/// batch what is pending (group commit); a commit that fails is never reported durable. Run against every durable
+/// backend: SQLite and a real redis-server.
 /// </summary>
-public sealed class SqliteJournalTests : IDisposable
+public abstract class JournalContractTests<TBackend> : IDisposable
+    where TBackend : DurableBackend, new()
 {
-    private readonly string _directory = Path.Combine(Path.GetTempPath(), "starling-journal-" + Guid.NewGuid().ToString("N"));
+    private readonly TBackend _backend = new();
 
     public void Dispose()
     {
-        if (Directory.Exists(_directory))
-        {
-            Directory.Delete(_directory, recursive: true);
-        }
+        _backend.Dispose();
+        GC.SuppressFinalize(this);
     }
 
     [Fact]
     public async Task Entries_OnceDurable_AreWhatTheNextStartLoads_MQTT_4_1_0_1()
     {
         var header = StoreSamples.Session("j", pending: 0) with { Inflight = [], IncomingQoS2 = [] };
-        using (var database = Open())
-        using (var journal = new SqliteJournal(database))
+        using (var journal = _backend.OpenJournal())
         {
             journal.Append(new JournalEntry(JournalEntryKind.SessionReplaced, "j", Record: header));
             journal.Append(Added("j", 0, "m0", packetId: 1));                 // straight in flight
@@ -43,8 +41,8 @@ public sealed class SqliteJournalTests : IDisposable
             Assert.True(journal.DurablePosition >= last);
         }
 
-        using var reopened = Open();
-        var loaded = Assert.Single(new SqliteSessionStateStore(reopened).Load());
+        _backend.Reopen();
+        var loaded = Assert.Single(_backend.Sessions.Load());
         Assert.Equal(header.Subscriptions.Count, loaded.Subscriptions.Count);
         Assert.Equal([("m1", (ushort)3, false), ("m3", (ushort)2, true)], loaded.Inflight.Select(i => (Text(i.Delivery.Message), i.PacketId, i.Released)));
         Assert.Equal(["m2"], loaded.Pending.Select(p => Text(p.Message)));
@@ -55,8 +53,7 @@ public sealed class SqliteJournalTests : IDisposable
     [Fact]
     public async Task SessionDeleted_And_Retained_AreApplied()
     {
-        using (var database = Open())
-        using (var journal = new SqliteJournal(database))
+        using (var journal = _backend.OpenJournal())
         {
             journal.Append(new JournalEntry(JournalEntryKind.SessionReplaced, "gone", Record: StoreSamples.Session("gone")));
             journal.Append(new JournalEntry(JournalEntryKind.SessionDeleted, "gone"));
@@ -65,19 +62,17 @@ public sealed class SqliteJournalTests : IDisposable
             await journal.WhenDurableAsync(journal.Append(new JournalEntry(JournalEntryKind.RetainedRemoved, "r/2")));
         }
 
-        using var reopened = Open();
-        Assert.Empty(new SqliteSessionStateStore(reopened).Load());
-        var retained = new SqliteRetainedMessageStore(reopened);
+        _backend.Reopen();
+        Assert.Empty(_backend.Sessions.Load());
         var matches = new List<ApplicationMessage>();
-        retained.Match("#", matches);
+        _backend.Retained.Match("#", matches);
         Assert.Equal(["r/1"], matches.Select(m => m.Topic));
     }
 
     [Fact]
     public async Task ManyWriters_ShareCommits_GroupCommit()
     {
-        using var database = Open();
-        using var journal = new SqliteJournal(database);
+        using var journal = _backend.OpenJournal();
         journal.Append(new JournalEntry(JournalEntryKind.SessionReplaced, "g", Record: StoreSamples.Session("g", pending: 0) with { Inflight = [] }));
         const int Writers = 8;
         const int PerWriter = 500;
@@ -95,16 +90,15 @@ public sealed class SqliteJournalTests : IDisposable
         var (commits, entries) = journal.Totals;
         Assert.Equal(1 + (Writers * PerWriter), entries);
         Assert.True(commits < entries / 2, $"{commits} commits for {entries} entries: commits are not shared");
-        Assert.Equal(Writers * PerWriter, Assert.Single(new SqliteSessionStateStore(database).Load()).Pending.Count);
+        Assert.Equal(Writers * PerWriter, Assert.Single(_backend.Sessions.Load()).Pending.Count);
     }
 
     [Fact]
     public async Task FailedCommit_IsNeverReportedDurable()
     {
-        var database = Open();
-        using var journal = new SqliteJournal(database);
+        using var journal = _backend.OpenJournal();
         await journal.WhenDurableAsync(journal.Append(new JournalEntry(JournalEntryKind.SessionDeleted, "warm-up")));
-        database.Dispose(); // the file is gone from under the journal: the next commit cannot happen
+        _backend.Break(); // the store is gone from under the journal: the next commit cannot happen
         long position = journal.Append(new JournalEntry(JournalEntryKind.SessionDeleted, "lost"));
         await Assert.ThrowsAsync<StoreFailedException>(async () => await journal.WhenDurableAsync(position));
         Assert.True(journal.DurablePosition < position);
@@ -118,6 +112,8 @@ public sealed class SqliteJournalTests : IDisposable
         new(topic, System.Text.Encoding.UTF8.GetBytes(payload), MqttQualityOfService.AtLeastOnce, retain: true);
 
     private static string Text(StoredMessage message) => System.Text.Encoding.UTF8.GetString(message.Payload);
-
-    private SqliteDatabase Open() => new(new SqliteStoreOptions { Path = _directory });
 }
+
+public sealed class SqliteJournalContractTests : JournalContractTests<SqliteBackend>;
+
+public sealed class RedisJournalContractTests : JournalContractTests<RedisBackend>;

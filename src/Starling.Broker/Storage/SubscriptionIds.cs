@@ -1,12 +1,13 @@
 using System.Buffers.Binary;
 
-namespace Starling.Storage.Sqlite;
+namespace Starling.Broker.Storage;
 
-/// <summary>A delivery's 5.0 subscription identifiers in one column: four little-endian bytes each.</summary>
-internal static class SubscriptionIds
+/// <summary>A delivery's 5.0 subscription identifiers as bytes, for a store's column or field: four little-endian bytes each.</summary>
+public static class SubscriptionIds
 {
     public static byte[] Encode(uint[] ids)
     {
+        ArgumentNullException.ThrowIfNull(ids);
         var bytes = new byte[ids.Length * 4];
         for (int i = 0; i < ids.Length; i++)
         {
@@ -18,6 +19,7 @@ internal static class SubscriptionIds
 
     public static uint[] Decode(byte[] bytes)
     {
+        ArgumentNullException.ThrowIfNull(bytes);
         var ids = new uint[bytes.Length / 4];
         for (int i = 0; i < ids.Length; i++)
         {
