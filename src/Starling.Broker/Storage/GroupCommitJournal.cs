@@ -13,6 +13,8 @@ public abstract class GroupCommitJournal : ISessionJournal, IDisposable
     private readonly object _gate = new();
     private readonly Thread _committer;
     private readonly Dictionary<ApplicationMessage, byte[]> _encoded = new(ReferenceEqualityComparer.Instance);
+    private readonly JournalBatch _shortener = new();
+    private readonly List<JournalEntry> _written = [];
     private List<JournalEntry> _pending = [];
     private List<JournalEntry>? _spare = [];
     private TaskCompletionSource _nextCommit = NewCommit();
@@ -37,7 +39,7 @@ public abstract class GroupCommitJournal : ISessionJournal, IDisposable
     /// <summary>What the store is, as error messages name it.</summary>
     public string Name { get; }
 
-    /// <summary>Commits so far, and the entries they carried: the batch size is entries ÷ commits.</summary>
+    /// <summary>Commits so far, and the entries they carried: the batch size is entries ÷ commits (entries counts those a shortened batch left out too).</summary>
     public (long Commits, long Entries) Totals => (Interlocked.Read(ref _commits), Interlocked.Read(ref _committedEntries));
 
     /// <inheritdoc />
@@ -190,7 +192,12 @@ public abstract class GroupCommitJournal : ISessionJournal, IDisposable
 
             try
             {
-                Commit(batch);
+                _shortener.Shorten(batch, _written);
+                if (_written.Count > 0)
+                {
+                    Commit(_written);
+                }
+
                 Volatile.Write(ref _durable, upTo);
                 Volatile.Write(ref _failure, null); // the store works again (space was freed, the server is back)
                 Interlocked.Increment(ref _commits);
@@ -212,6 +219,7 @@ public abstract class GroupCommitJournal : ISessionJournal, IDisposable
             finally
             {
                 _encoded.Clear();
+                _written.Clear();
             }
 
             batch.Clear();
