@@ -9,6 +9,8 @@ namespace Starling.Storage.Sqlite;
 /// </summary>
 public sealed class SqliteJournal(SqliteDatabase database) : GroupCommitJournal(database.File)
 {
+    private readonly PreparedStatements _statements = new(database.Connection);
+
     /// <inheritdoc />
     protected override void Commit(IReadOnlyList<JournalEntry> batch)
     {
@@ -48,22 +50,31 @@ public sealed class SqliteJournal(SqliteDatabase database) : GroupCommitJournal(
                 break;
             case JournalEntryKind.DeliveryAdded:
                 var delivery = entry.Delivery!.Value;
-                SessionRows.InsertDelivery(connection, transaction, entry.ClientId, entry.Sequence, entry.PacketId == 0 ? null : entry.PacketId, false, delivery.QoS, delivery.Retain, delivery.SubscriptionIds, Encoded(delivery.Message));
+                _statements.Run(
+                    transaction,
+                    "INSERT OR REPLACE INTO deliveries VALUES ($1, $2, $3, 0, $4, $5, $6, $7)",
+                    entry.ClientId,
+                    entry.Sequence,
+                    entry.PacketId == 0 ? null : (long)entry.PacketId,
+                    (long)delivery.QoS,
+                    delivery.Retain ? 1L : 0L,
+                    delivery.SubscriptionIds is { } ids ? SubscriptionIds.Encode(ids) : null,
+                    Encoded(delivery.Message));
                 break;
             case JournalEntryKind.DeliverySent:
-                Run(connection, transaction, "UPDATE deliveries SET packet_id = $p WHERE client_id = $c AND seq = $s", entry);
+                _statements.Run(transaction, "UPDATE deliveries SET packet_id = $3 WHERE client_id = $1 AND seq = $2", entry.ClientId, entry.Sequence, (long)entry.PacketId);
                 break;
             case JournalEntryKind.DeliveryReleased:
-                Run(connection, transaction, "UPDATE deliveries SET released = 1 WHERE client_id = $c AND seq = $s", entry);
+                _statements.Run(transaction, "UPDATE deliveries SET released = 1 WHERE client_id = $1 AND seq = $2", entry.ClientId, entry.Sequence);
                 break;
             case JournalEntryKind.DeliveryRemoved:
-                Run(connection, transaction, "DELETE FROM deliveries WHERE client_id = $c AND seq = $s", entry);
+                _statements.Run(transaction, "DELETE FROM deliveries WHERE client_id = $1 AND seq = $2", entry.ClientId, entry.Sequence);
                 break;
             case JournalEntryKind.IncomingAdded:
-                Run(connection, transaction, "INSERT OR IGNORE INTO incoming_qos2 VALUES ($c, $p)", entry);
+                _statements.Run(transaction, "INSERT OR IGNORE INTO incoming_qos2 VALUES ($1, $2)", entry.ClientId, (long)entry.PacketId);
                 break;
             case JournalEntryKind.IncomingReleased:
-                Run(connection, transaction, "DELETE FROM incoming_qos2 WHERE client_id = $c AND packet_id = $p", entry);
+                _statements.Run(transaction, "DELETE FROM incoming_qos2 WHERE client_id = $1 AND packet_id = $2", entry.ClientId, (long)entry.PacketId);
                 break;
             case JournalEntryKind.RetainedSet:
                 RetainedRows.Set(connection, transaction, entry.Retained!);
@@ -76,11 +87,16 @@ public sealed class SqliteJournal(SqliteDatabase database) : GroupCommitJournal(
         }
     }
 
-    private static void Run(SqliteConnection connection, SqliteTransaction transaction, string sql, JournalEntry entry) =>
-        SessionRows.Run(connection, transaction, sql, c =>
+    /// <inheritdoc />
+    protected override void Dispose(bool disposing)
+    {
+        base.Dispose(disposing); // the last commit first
+        if (disposing)
         {
-            c.Parameters.AddWithValue("$c", entry.ClientId);
-            c.Parameters.AddWithValue("$s", entry.Sequence);
-            c.Parameters.AddWithValue("$p", (long)entry.PacketId);
-        });
+            lock (database.Gate)
+            {
+                _statements.Dispose();
+            }
+        }
+    }
 }
