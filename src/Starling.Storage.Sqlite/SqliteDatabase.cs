@@ -53,6 +53,9 @@ public sealed class SqliteDatabase : IDisposable
         ) WITHOUT ROWID;
         """;
 
+    /// <summary>The size the log is truncated back to after a checkpoint.</summary>
+    public const long WalSizeLimitBytes = 64L * 1024 * 1024;
+
     private readonly SqliteConnection _connection;
 
     /// <summary>Opens (or creates) the store's file; <see cref="StoreUnreadableException"/> when it is not a readable store.</summary>
@@ -72,10 +75,22 @@ public sealed class SqliteDatabase : IDisposable
         {
             _connection.Open();
             Check(existed);
+            if (!existed)
+            {
+                // Pages freed by deleted rows are reused; incremental vacuum gives them back to the disk at start and stop.
+                // Only a new file can take it: the setting must come before the first table.
+                Execute("PRAGMA auto_vacuum=INCREMENTAL");
+            }
+
             Scalar("PRAGMA journal_mode=WAL");
+
+            // The log is checkpointed into the main file every 1000 pages (SQLite's default, kept); this truncates it
+            // back after a checkpoint once it passed 64 MiB, so a burst does not leave a large log behind.
+            Scalar($"PRAGMA journal_size_limit={WalSizeLimitBytes}");
             Execute(options.Synchronous == SqliteSynchronous.Full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
             Execute(Schema);
             Execute($"PRAGMA user_version={SchemaVersion}");
+            Execute("PRAGMA incremental_vacuum");
             if (options.MaximumSizeBytes > 0)
             {
                 long pageSize = (long)Scalar("PRAGMA page_size")!;
@@ -129,6 +144,7 @@ public sealed class SqliteDatabase : IDisposable
         {
             if (_connection.State == System.Data.ConnectionState.Open)
             {
+                Execute("PRAGMA incremental_vacuum");
                 Execute("PRAGMA wal_checkpoint(TRUNCATE)");
             }
 
