@@ -11,7 +11,7 @@ internal static class DeliveryCodec
 
     public static byte[] Encode(MqttQualityOfService qos, bool retain, uint[]? subscriptionIds, byte[] message)
     {
-        byte[] ids = subscriptionIds is null ? [] : SubscriptionIds.Encode(subscriptionIds);
+        byte[] ids = subscriptionIds is null ? [] : SubscriptionIdBytes.Encode(subscriptionIds);
         var bytes = new byte[FixedBytes + ids.Length + message.Length];
         bytes[0] = (byte)qos;
         bytes[1] = retain ? (byte)1 : (byte)0;
@@ -34,7 +34,7 @@ internal static class DeliveryCodec
             throw new FormatException("A stored delivery's identifiers run past its end.");
         }
 
-        uint[]? ids = idBytes == 0 ? null : SubscriptionIds.Decode(bytes[FixedBytes..(FixedBytes + idBytes)]);
+        uint[]? ids = idBytes == 0 ? null : SubscriptionIdBytes.Decode(bytes[FixedBytes..(FixedBytes + idBytes)]);
         var message = StoredMessageCodec.Decode(bytes[(FixedBytes + idBytes)..]);
         return new StoredDelivery(message, (MqttQualityOfService)bytes[0], bytes[1] == 1, ids, sequence);
     }

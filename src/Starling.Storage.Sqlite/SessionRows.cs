@@ -91,7 +91,7 @@ internal static class SessionRows
             c.Parameters.AddWithValue("$rel", released);
             c.Parameters.AddWithValue("$q", (long)qos);
             c.Parameters.AddWithValue("$r", retain);
-            c.Parameters.AddWithValue("$ids", subscriptionIds is { } ids ? SubscriptionIds.Encode(ids) : DBNull.Value);
+            c.Parameters.AddWithValue("$ids", subscriptionIds is { } ids ? SubscriptionIdBytes.Encode(ids) : DBNull.Value);
             c.Parameters.AddWithValue("$m", message);
         });
 

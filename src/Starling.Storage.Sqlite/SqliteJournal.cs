@@ -58,7 +58,7 @@ public sealed class SqliteJournal(SqliteDatabase database) : GroupCommitJournal(
                     entry.PacketId == 0 ? null : (long)entry.PacketId,
                     (long)delivery.QoS,
                     delivery.Retain ? 1L : 0L,
-                    delivery.SubscriptionIds is { } ids ? SubscriptionIds.Encode(ids) : null,
+                    delivery.SubscriptionIds is { } ids ? SubscriptionIdBytes.Encode(ids) : null,
                     Encoded(delivery.Message));
                 break;
             case JournalEntryKind.DeliverySent:

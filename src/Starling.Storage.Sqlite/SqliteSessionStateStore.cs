@@ -54,7 +54,7 @@ public sealed class SqliteSessionStateStore : ISessionStateStore
                     StoredMessageCodec.Decode((byte[])r.GetValue(6)),
                     (MqttQualityOfService)r.GetInt64(3),
                     r.GetBoolean(4),
-                    r.IsDBNull(5) ? null : SubscriptionIds.Decode((byte[])r.GetValue(5)),
+                    r.IsDBNull(5) ? null : SubscriptionIdBytes.Decode((byte[])r.GetValue(5)),
                     r.GetInt64(7));
                 string clientId = r.GetString(0);
                 if (r.IsDBNull(1))

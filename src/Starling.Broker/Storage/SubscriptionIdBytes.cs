@@ -3,7 +3,7 @@ using System.Buffers.Binary;
 namespace Starling.Broker.Storage;
 
 /// <summary>A delivery's 5.0 subscription identifiers as bytes, for a store's column or field: four little-endian bytes each.</summary>
-public static class SubscriptionIds
+public static class SubscriptionIdBytes
 {
     public static byte[] Encode(uint[] ids)
     {
