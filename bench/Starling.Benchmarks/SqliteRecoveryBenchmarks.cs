@@ -65,8 +65,14 @@ public class SqliteRecoveryBenchmarks
     [Benchmark]
     public int OpenLoadAndStartBroker()
     {
+        // As the host wires it: the store loads, the journal takes every change from then on.
         using var database = new SqliteDatabase(new SqliteStoreOptions { Path = _directory });
-        var broker = new MqttBroker(new BrokerOptions { MaximumQueuedMessages = 1000 }, sessionState: new SqliteSessionStateStore(database));
+        using var journal = new SqliteJournal(database);
+        var broker = new MqttBroker(
+            new BrokerOptions { MaximumQueuedMessages = 1000 },
+            retainedStore: new SqliteRetainedMessageStore(database, journaled: true),
+            sessionState: new SqliteSessionStateStore(database),
+            journal: journal);
         broker.Start();
         int count = broker.Sessions.Count;
         broker.DisposeAsync().AsTask().GetAwaiter().GetResult();
