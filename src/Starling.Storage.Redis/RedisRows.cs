@@ -16,21 +16,13 @@ internal static class RedisRows
         _ = db.HashDeleteAsync(keys.Sessions, clientId);
     }
 
-    /// <summary>The whole record; deliveries keep their numbers, or are numbered in order when the record has none (see SessionRows).</summary>
+    /// <summary>The whole record, its deliveries under their <see cref="DeliveryNumbers"/>.</summary>
     public static void InsertWhole(IDatabaseAsync db, RedisKeys keys, StoredSession session)
     {
         ReplaceHeader(db, keys, session);
-        long seq = -1;
-        foreach (var inflight in session.Inflight)
+        foreach (var (seq, packetId, released, delivery) in DeliveryNumbers.InOrder(session))
         {
-            seq = Math.Max(seq + 1, inflight.Delivery.Sequence);
-            InsertDelivery(db, keys, session.ClientId, seq, inflight.PacketId, inflight.Released, inflight.Delivery);
-        }
-
-        foreach (var pending in session.Pending)
-        {
-            seq = Math.Max(seq + 1, pending.Sequence);
-            InsertDelivery(db, keys, session.ClientId, seq, 0, false, pending);
+            InsertDelivery(db, keys, session.ClientId, seq, packetId, released, delivery);
         }
 
         if (session.IncomingQoS2.Count > 0)

@@ -20,24 +20,13 @@ internal static class SessionRows
         }
     }
 
-    /// <summary>
-    /// The whole record, in flight first, then queued; each delivery keeps its <see cref="StoredDelivery.Sequence"/>,
-    /// or, in a record whose numbers do not increase (one built without them), the next number after the previous one.
-    /// </summary>
+    /// <summary>The whole record, its deliveries under their <see cref="DeliveryNumbers"/>.</summary>
     public static void InsertWhole(SqliteConnection connection, SqliteTransaction transaction, StoredSession session)
     {
         ReplaceHeader(connection, transaction, session);
-        long seq = -1;
-        foreach (var inflight in session.Inflight)
+        foreach (var (seq, packetId, released, delivery) in DeliveryNumbers.InOrder(session))
         {
-            seq = Math.Max(seq + 1, inflight.Delivery.Sequence);
-            InsertDelivery(connection, transaction, session.ClientId, seq, inflight.PacketId, inflight.Released, inflight.Delivery);
-        }
-
-        foreach (var pending in session.Pending)
-        {
-            seq = Math.Max(seq + 1, pending.Sequence);
-            InsertDelivery(connection, transaction, session.ClientId, seq, null, false, pending);
+            InsertDelivery(connection, transaction, session.ClientId, seq, packetId == 0 ? null : packetId, released, delivery);
         }
 
         foreach (ushort id in session.IncomingQoS2)

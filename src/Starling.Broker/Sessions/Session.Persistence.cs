@@ -117,6 +117,6 @@ public sealed partial class Session
     private static StoredDelivery ToStored(in OutgoingMessage message, long sequence, StoreClock clock) =>
         new(StoredMessageConversion.ToStored(message.Message, clock), message.QoS, message.Retain, message.SubscriptionIds, sequence);
 
-    /// <summary>The stored delivery's number, or the next after <paramref name="last"/> when the store kept none; <paramref name="last"/> moves on.</summary>
-    private static long StoredSequence(StoredDelivery delivery, ref long last) => last = Math.Max(last + 1, delivery.Sequence);
+    /// <summary>The stored delivery's number (<see cref="DeliveryNumbers"/>); <paramref name="last"/> moves on to it.</summary>
+    private static long StoredSequence(StoredDelivery delivery, ref long last) => last = DeliveryNumbers.Next(last, delivery.Sequence);
 }
