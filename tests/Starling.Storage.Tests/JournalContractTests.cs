@@ -70,6 +70,26 @@ public abstract class JournalContractTests<TBackend> : IDisposable
     }
 
     [Fact]
+    public async Task Deliveries_WithAndWithoutSubscriptionIds_InAnyOrder_AreStored()
+    {
+        using (var journal = _backend.OpenJournal())
+        {
+            journal.Append(new JournalEntry(JournalEntryKind.SessionReplaced, "ids", Record: StoreSamples.Session("ids", pending: 0) with { Inflight = [] }));
+            var none = new OutgoingMessage(Live("j/t", "none"), MqttQualityOfService.AtLeastOnce, false, null);
+            await journal.WhenDurableAsync(journal.Append(new JournalEntry(JournalEntryKind.DeliveryAdded, "ids", 10, Delivery: none))); // a first row without identifiers
+            await journal.WhenDurableAsync(journal.Append(Added("ids", 11, "with"))); // then one with
+            await journal.WhenDurableAsync(journal.Append(new JournalEntry(JournalEntryKind.DeliveryAdded, "ids", 12, PacketId: 5, Delivery: none)));
+        }
+
+        _backend.Reopen();
+        var loaded = Assert.Single(_backend.Sessions.Load());
+        Assert.Equal(["none", "with"], loaded.Pending.Select(p => Text(p.Message)));
+        Assert.Null(loaded.Pending[0].SubscriptionIds);
+        Assert.Equal([7u, 9u], loaded.Pending[1].SubscriptionIds!);
+        Assert.Equal([(ushort)5], loaded.Inflight.Select(i => i.PacketId));
+    }
+
+    [Fact]
     public async Task ManyWriters_ShareCommits_GroupCommit()
     {
         using var journal = _backend.OpenJournal();
