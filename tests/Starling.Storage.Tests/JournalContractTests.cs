@@ -7,7 +7,7 @@ namespace Starling.Storage.Tests;
 /// <summary>
 /// The journal's entries, once durable, leave exactly the state they describe for the next start to load; commits
 /// batch what is pending (group commit); a commit that fails is never reported durable. Run against every durable
-/// backend: SQLite and a real redis-server.
+/// backend: memory, SQLite and a real redis-server.
 /// </summary>
 public abstract class JournalContractTests<TBackend> : IDisposable
     where TBackend : DurableBackend, new()
@@ -133,6 +133,8 @@ public abstract class JournalContractTests<TBackend> : IDisposable
 
     private static string Text(StoredMessage message) => System.Text.Encoding.UTF8.GetString(message.Payload);
 }
+
+public sealed class MemoryJournalContractTests : JournalContractTests<MemoryBackend>;
 
 public sealed class SqliteJournalContractTests : JournalContractTests<SqliteBackend>;
 

@@ -36,15 +36,23 @@ public abstract class StoreBackend : IDisposable
     }
 }
 
-public sealed class MemoryBackend : StoreBackend
+public sealed class MemoryBackend : DurableBackend
 {
-    public override ISessionStateStore Sessions { get; } = new InMemorySessionStateStore();
+    private readonly InMemorySessionStateStore _sessions = new();
+    private readonly InMemoryRetainedMessageStore _retained = new();
+    private InMemorySessionJournal? _journal;
 
-    public override IRetainedMessageStore Retained { get; } = new InMemoryRetainedMessageStore();
+    public override ISessionStateStore Sessions => _sessions;
+
+    public override IRetainedMessageStore Retained => _retained;
 
     public override void Reopen()
     {
     }
+
+    public override GroupCommitJournal OpenJournal() => _journal = new InMemorySessionJournal(_sessions, _retained);
+
+    public override void Break() => _journal!.Failing = true;
 }
 
 /// <summary>A backend that journals: what <see cref="JournalContractTests{TBackend}"/> runs against.</summary>

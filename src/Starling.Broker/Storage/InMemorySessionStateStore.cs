@@ -19,6 +19,9 @@ public sealed class InMemorySessionStateStore : ISessionStateStore
     /// <inheritdoc />
     public void Delete(string clientId) => _records.TryRemove(clientId, out _);
 
+    /// <summary>The client's record, if one is held.</summary>
+    public bool TryGet(string clientId, [System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out StoredSession session) => _records.TryGetValue(clientId, out session);
+
     /// <inheritdoc />
     public IReadOnlyCollection<StoredSession> Load() => _records.Values.ToArray();
 }
