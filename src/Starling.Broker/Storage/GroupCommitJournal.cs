@@ -20,6 +20,10 @@ public abstract class GroupCommitJournal : ISessionJournal, IDisposable
     private TaskCompletionSource _nextCommit = NewCommit();
     private TaskCompletionSource? _committing;
     private long _committingUpTo;
+
+    /// <summary>The positions of the last batches that failed (a few; waiters ask soon after they append).</summary>
+    private readonly Queue<(long From, long To, StoreFailedException Failure)> _failedBatches = new();
+    private const int FailedBatchesKept = 64;
     private long _appended;
     private long _durable;
     private long _commits;
@@ -69,7 +73,7 @@ public abstract class GroupCommitJournal : ISessionJournal, IDisposable
     /// <inheritdoc />
     public ValueTask WhenDurableAsync(long position)
     {
-        if (Volatile.Read(ref _durable) >= position)
+        if (Volatile.Read(ref _durable) >= position && _failedBatches.Count == 0)
         {
             return ValueTask.CompletedTask;
         }
@@ -77,9 +81,12 @@ public abstract class GroupCommitJournal : ISessionJournal, IDisposable
         Task commit;
         lock (_gate)
         {
-            if (_failure is not null)
+            foreach (var (from, to, failure) in _failedBatches)
             {
-                return ValueTask.FromException(_failure);
+                if (position >= from && position <= to)
+                {
+                    return ValueTask.FromException(failure); // its batch failed: a later commit does not make it durable
+                }
             }
 
             if (_durable >= position)
@@ -166,6 +173,7 @@ public abstract class GroupCommitJournal : ISessionJournal, IDisposable
         while (true)
         {
             List<JournalEntry> batch;
+            long from;
             long upTo;
             TaskCompletionSource done;
             lock (_gate)
@@ -183,6 +191,7 @@ public abstract class GroupCommitJournal : ISessionJournal, IDisposable
                 batch = _pending;
                 _pending = _spare ?? [];
                 _spare = null;
+                from = _committingUpTo + 1;
                 upTo = _appended;
                 done = _nextCommit;
                 _nextCommit = NewCommit();
@@ -212,6 +221,11 @@ public abstract class GroupCommitJournal : ISessionJournal, IDisposable
                 {
                     Volatile.Write(ref _failedAt, Environment.TickCount64);
                     _failure = failure;
+                    _failedBatches.Enqueue((from, upTo, failure));
+                    if (_failedBatches.Count > FailedBatchesKept)
+                    {
+                        _failedBatches.Dequeue();
+                    }
                 }
 
                 done.TrySetException(failure);
