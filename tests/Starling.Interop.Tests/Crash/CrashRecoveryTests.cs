@@ -69,7 +69,7 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output) : IDisposable
                 var absent = await offline.ConnectAsync(server, MqttProtocolVersion.V311);
                 await absent.Client.SubscribeAsync(new MqttClientSubscribeOptionsBuilder().WithTopicFilter("crash/#", MqttQualityOfServiceLevel.ExactlyOnce).Build());
                 await absent.Client.DisconnectAsync();
-                absent.Client.Dispose();
+                DisposeQuietly(absent.Client);
             }
             else
             {
@@ -85,7 +85,7 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output) : IDisposable
                 int q = qos;
                 publishers.Add(Task.Run(async () =>
                 {
-                    using (publisher)
+                    try
                     {
                         if (q == 1)
                         {
@@ -109,6 +109,10 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output) : IDisposable
                             acked[q - 1].Enqueue(number);
                         }
                     }
+                    finally
+                    {
+                        DisposeQuietly(publisher);
+                    }
                 }));
             }
 
@@ -116,7 +120,7 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output) : IDisposable
             await server.KillAsync();
             stop.Cancel();
             await Task.WhenAll(publishers);
-            subscriber.Client.Dispose();
+            DisposeQuietly(subscriber.Client);
         }
 
         // The last start: both sessions must hold everything acknowledged.
@@ -139,8 +143,8 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output) : IDisposable
             var (code, retained, error) = await Mosquitto.RunAsync("mosquitto_sub", ["-h", last.Host, "-p", last.Port.ToString(CultureInfo.InvariantCulture), "-t", "crash/retained", "-C", "1", "-W", "5"], TimeSpan.FromSeconds(10));
             Assert.True(code == 0, error);
             Assert.True(long.Parse(retained.Trim(), CultureInfo.InvariantCulture) >= lastRetainedAcked, $"retained {retained.Trim()}, last acknowledged {lastRetainedAcked}"); // [MQTT-3.3.1-5]
-            back.Client.Dispose();
-            absent.Client.Dispose();
+            DisposeQuietly(back.Client);
+            DisposeQuietly(absent.Client);
         }
 
         output.WriteLine($"acknowledged: QoS 1 {acked[0].Count}, QoS 2 {acked[1].Count}");
@@ -159,6 +163,18 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output) : IDisposable
     private static MqttClientOptionsBuilder Options(ServerProcess server, string clientId, MqttProtocolVersion version) =>
         new MqttClientOptionsBuilder().WithTcpServer(server.Host, server.Port).WithClientId(clientId).WithProtocolVersion(version).WithTimeout(TimeSpan.FromSeconds(10));
 
+    /// <summary>MQTTnet's Dispose can throw ObjectDisposedException when its connection was torn down under it (the broker was killed).</summary>
+    private static void DisposeQuietly(IMqttClient client)
+    {
+        try
+        {
+            client.Dispose();
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+    }
+
     private static async Task<bool> TryPublishAsync(IMqttClient client, string topic, long number, MqttQualityOfServiceLevel qos, bool retain)
     {
         try
@@ -167,9 +183,12 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output) : IDisposable
             var result = await client.PublishAsync(message);
             return result.IsSuccess;
         }
-        catch (Exception ex) when (ex is MQTTnet.Exceptions.MqttCommunicationException or OperationCanceledException or InvalidOperationException or MQTTnet.Exceptions.MqttClientNotConnectedException)
+        catch (Exception)
         {
-            return false; // the broker died: this one was not acknowledged
+            // The broker died: this one was not acknowledged. Any exception, since MQTTnet also throws, now and then, a
+            // NullReferenceException from inside PublishAsync when its connection is torn down mid-request (seen once
+            // in 225 cycles). A broker that failed publishes for another reason is caught by the traffic check below.
+            return false;
         }
     }
 
