@@ -26,7 +26,7 @@ public sealed partial class MqttConnection
 
         var codes = new List<MqttReasonCode>(packet.Subscriptions.Count);
         List<(Subscription Subscription, bool IsNew)>? granted = null;
-        long position = 0;
+        bool subscribed = false;
         foreach (var request in packet.Subscriptions)
         {
             // Access rules that change while the hooks decide (an ACL reload) are applied below, under the gate.
@@ -50,7 +50,7 @@ public sealed partial class MqttConnection
                     // under the gate too, so a revocation or an UNSUBSCRIBE never leaves the two disagreeing.
                     isNew = session.SetSubscriptionLocked(subscription);
                     _broker.Router.Subscribe(subscription);
-                    position = session.JournalHeaderLocked();
+                    subscribed = true;
                 }
 
                 if (_broker.Retained.Count > 0)
@@ -63,8 +63,9 @@ public sealed partial class MqttConnection
             codes.Add(code);
         }
 
-        // [MQTT-3.8.4-1] SUBACK with one code per filter, in order [MQTT-3.8.4-6], once the subscriptions are durable;
-        // the retained messages follow it.
+        // [MQTT-3.8.4-1] SUBACK with one code per filter, in order [MQTT-3.8.4-6], once the subscriptions are durable
+        // (one journal entry for the packet, holding them all); the retained messages follow it.
+        long position = subscribed ? JournalHeader(session) : 0;
         await WriteAckAndWaitAsync(new SubAckPacket { PacketId = packet.PacketId, ReasonCodes = codes }, position).ConfigureAwait(false);
         if (granted is not null)
         {
@@ -169,7 +170,7 @@ public sealed partial class MqttConnection
     {
         var session = _session!;
         var codes = new List<MqttReasonCode>(packet.TopicFilters.Count);
-        long position = 0;
+        bool unsubscribed = false;
         foreach (var filter in packet.TopicFilters)
         {
             Subscription? removed;
@@ -179,7 +180,7 @@ public sealed partial class MqttConnection
                 if (removed is not null)
                 {
                     _broker.Router.Unsubscribe(removed);
-                    position = session.JournalHeaderLocked();
+                    unsubscribed = true;
                 }
             }
 
@@ -187,7 +188,16 @@ public sealed partial class MqttConnection
         }
 
         // [MQTT-3.10.4-4] UNSUBACK even when nothing was subscribed; 5.0 says 0x11 for such a filter.
-        WriteAck(new UnsubAckPacket { PacketId = packet.PacketId, ReasonCodes = codes }, position);
+        WriteAck(new UnsubAckPacket { PacketId = packet.PacketId, ReasonCodes = codes }, unsubscribed ? JournalHeader(session) : 0);
+    }
+
+    /// <summary>Journals the session's subscriptions as they are now; the position an acknowledgement waits for.</summary>
+    private static long JournalHeader(Session session)
+    {
+        lock (session.Gate)
+        {
+            return session.JournalHeaderLocked();
+        }
     }
 
     private void HandleDisconnect(DisconnectPacket packet)
