@@ -68,7 +68,7 @@ public sealed partial class MqttConnection
             return;
         }
 
-        var reason = failure.IsFull ? MqttReasonCode.QuotaExceeded : MqttReasonCode.UnspecifiedError;
+        var reason = RefusalCode(failure);
         WriteAck(view.QoS == MqttQualityOfService.AtLeastOnce ? new PubAckPacket { PacketId = view.PacketId, ReasonCode = reason } : new PubRecPacket { PacketId = view.PacketId, ReasonCode = reason }, position: 0);
     }
 
@@ -81,7 +81,7 @@ public sealed partial class MqttConnection
     private void RefuseAck(MqttPacket ack, StoreFailedException failure)
     {
         BrokerLog.StoreRefused(_broker.Logger, failure, _client?.ClientId);
-        var reason = failure.IsFull ? MqttReasonCode.QuotaExceeded : MqttReasonCode.UnspecifiedError;
+        var reason = RefusalCode(failure);
         switch (ack)
         {
             case PubAckPacket or PubRecPacket when _version != MqttProtocolVersion.V500:
@@ -99,4 +99,8 @@ public sealed partial class MqttConnection
                 break;
         }
     }
+
+    /// <summary>The 5.0 reason code for a store that could not keep a message: 0x97 when it is out of space, else 0x80.</summary>
+    private static MqttReasonCode RefusalCode(StoreFailedException failure) =>
+        failure.IsFull ? MqttReasonCode.QuotaExceeded : MqttReasonCode.UnspecifiedError;
 }
