@@ -49,6 +49,15 @@ internal sealed class BrokerContext
     /// <summary>Every open connection: the keep-alive sweep and the graceful stop walk it.</summary>
     public ConcurrentDictionary<MqttConnection, byte> Connections { get; } = new();
 
+    private volatile Diagnostics.IBrokerObserver? _observer;
+
+    /// <summary>Sees traffic while a monitor watches (<see cref="MqttBroker.Observer"/>); null, and free, otherwise.</summary>
+    public Diagnostics.IBrokerObserver? Observer
+    {
+        get => _observer;
+        set => _observer = value;
+    }
+
     /// <summary>Completed when the last connection has closed after the stop began.</summary>
     public TaskCompletionSource AllClosed { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -65,6 +74,7 @@ internal sealed class BrokerContext
     /// </summary>
     public void Publish(ApplicationMessage message, List<Subscription>? matches = null)
     {
+        Observer?.OnPublish(message);
         if (message.Retain && Options.RetainAvailable)
         {
             StoreRetained(message);

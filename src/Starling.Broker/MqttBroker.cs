@@ -16,7 +16,7 @@ namespace Starling.Broker;
 /// and push bytes into them; it owns sessions, routing, retained messages and hooks, and never touches a
 /// socket. <see cref="StopAsync"/> closes every client, waits for every OnClose, then runs OnStop.
 /// </summary>
-public sealed class MqttBroker : IAsyncDisposable
+public sealed partial class MqttBroker : IAsyncDisposable
 {
     private readonly BrokerContext _context;
     private readonly CancellationTokenSource _timerStop = new();
@@ -37,6 +37,7 @@ public sealed class MqttBroker : IAsyncDisposable
             sessionState,
             journal,
             log);
+        _context.Metrics.ObserveState(CurrentState);
     }
 
     /// <summary>The settings in force.</summary>

@@ -30,6 +30,8 @@ internal sealed class ConnectionOutput : IThreadPoolWorkItem
     private readonly IConnectionTransport _transport;
     private readonly IOutputOwner _owner;
     private readonly BrokerOptions _options;
+    private readonly Diagnostics.BrokerMetrics _metrics;
+    private long _publishesWritten;
 
     /// <summary>The packets waiting to go out; also the output's lock (no separate lock object per connection).</summary>
     private readonly SendBuffer _buffer;
@@ -52,8 +54,9 @@ internal sealed class ConnectionOutput : IThreadPoolWorkItem
     private List<ArraySegment<byte>>? _segments;
     private List<ArraySegment<byte>>? _slice;
 
-    public ConnectionOutput(IConnectionTransport transport, IOutputOwner owner, BrokerOptions options)
+    public ConnectionOutput(IConnectionTransport transport, IOutputOwner owner, BrokerOptions options, Diagnostics.BrokerMetrics metrics)
     {
+        _metrics = metrics;
         _transport = transport;
         _owner = owner;
         _options = options;
@@ -94,6 +97,9 @@ internal sealed class ConnectionOutput : IThreadPoolWorkItem
 
             _shaper.Write(_buffer, message, overrides, packetId, dup);
         }
+
+        _metrics.MessageSent(message.QoS);
+        _metrics.CopyWritten(message.Message.ReceivedTimestamp, ++_publishesWritten);
 
         ScheduleFlush();
         return true;
@@ -254,6 +260,7 @@ internal sealed class ConnectionOutput : IThreadPoolWorkItem
                 try
                 {
                     await SendBatchAsync(batch).ConfigureAwait(false);
+                    _metrics.BytesWritten(batch.TotalBytes);
                 }
                 finally
                 {

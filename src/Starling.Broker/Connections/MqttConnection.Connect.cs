@@ -166,6 +166,7 @@ public sealed partial class MqttConnection
             expiry = connect.CleanSession ? 0 : persistent;
         }
 
+        RecordConnected(keepAlive);
         _timeouts.SetKeepAlive(keepAlive); // before the state turns Connected in OnAttachedLocked, where the sweep starts checking it
         _session = _broker.Sessions.Attach(this, clientId, connect.CleanSession, expiry, connack, out var previous);
         previous?.TakeOver();
@@ -216,6 +217,7 @@ public sealed partial class MqttConnection
     private void RefuseConnect(MqttReasonCode code, string clientId, MqttProperties? properties = null)
     {
         BrokerLog.ConnectRefused(_broker.Logger, clientId, code.ToString());
+        _broker.Metrics.ConnectionRefused(code.ToString());
 
         // [MQTT-3.2.2-4] A refusal has Session Present = 0; then the connection is closed [MQTT-3.2.2-5].
         var connack = new ConnAckPacket { ReasonCode = code };

@@ -18,8 +18,20 @@ public sealed partial class MqttConnection : ISessionConnection
     bool ISessionConnection.FitsClient(in OutgoingMessage message, out MqttPublishOverrides overrides) => _output.Fits(message, out overrides);
 
     /// <inheritdoc />
-    bool ISessionConnection.TryWritePublish(in OutgoingMessage message, MqttPublishOverrides overrides, ushort packetId, bool dup) =>
-        _output.TryWritePublish(message, overrides, packetId, dup);
+    bool ISessionConnection.TryWritePublish(in OutgoingMessage message, MqttPublishOverrides overrides, ushort packetId, bool dup)
+    {
+        if (!_output.TryWritePublish(message, overrides, packetId, dup))
+        {
+            return false;
+        }
+
+        if (_broker.Observer is { } observer && _client is { } client)
+        {
+            observer.OnDeliver(client.ClientId, message, packetId);
+        }
+
+        return true;
+    }
 
     /// <inheritdoc />
     void ISessionConnection.WritePubRel(ushort packetId, MqttReasonCode reasonCode) => WritePubRel(packetId, reasonCode);

@@ -19,7 +19,7 @@ public sealed partial class MqttConnection
     private async ValueTask HandlePublishAsync(MqttFixedHeader header, ReadOnlySequence<byte> body)
     {
         var view = MqttPacketReader.ReadPublish(header, body, _version);
-        _broker.Metrics.MessageReceived();
+        _broker.Metrics.MessageReceived(view.QoS);
         var session = _session!;
         if ((int)view.QoS > _broker.Options.MaximumQoS)
         {

@@ -13,7 +13,11 @@ public sealed partial class MqttConnection : IOutputOwner
     internal void WritePubRel(ushort packetId, MqttReasonCode reasonCode) =>
         WritePacket(new PubRelPacket { PacketId = packetId, ReasonCode = reasonCode });
 
-    internal void WritePacket(MqttPacket packet) => _output.Write(packet, _version);
+    internal void WritePacket(MqttPacket packet)
+    {
+        _output.Write(packet, _version);
+        ObservePacket(packet);
+    }
 
     /// <inheritdoc />
     void IOutputOwner.OnOutputDrained() => _session?.Pump(); // room in the send buffer again: let the session move queued messages into it

@@ -36,7 +36,7 @@ public sealed partial class MqttConnection : IConnectionEngine
     {
         _broker = broker;
         _transport = transport;
-        _output = new ConnectionOutput(transport, this, broker.Options);
+        _output = new ConnectionOutput(transport, this, broker.Options, broker.Metrics);
     }
 
     /// <summary>The client, once its CONNECT was accepted.</summary>
@@ -107,7 +107,9 @@ public sealed partial class MqttConnection : IConnectionEngine
         }
 
         // Once closing, nothing more is read: everything received counts as consumed.
-        return _state >= StateClosing ? consumed + data.Length : consumed;
+        long result = _state >= StateClosing ? consumed + data.Length : consumed;
+        _broker.Metrics.BytesRead(result);
+        return result;
     }
 
     /// <summary>
@@ -198,6 +200,11 @@ public sealed partial class MqttConnection : IConnectionEngine
 
     private ValueTask HandlePacketAsync(in MqttFixedHeader header, in ReadOnlySequence<byte> body)
     {
+        if (header.Type != MqttPacketType.Publish)
+        {
+            ObservePacket(incoming: true, header.Type, header.PacketLength);
+        }
+
         if (_state == StateAwaitingConnect)
         {
             if (_authentication is not null && header.Type == MqttPacketType.Auth)

@@ -121,6 +121,9 @@ public enum CloseReason
 
     /// <summary>The broker is stopping.</summary>
     ServerShutdown,
+
+    /// <summary>An administrator disconnected it (the admin API's kick).</summary>
+    AdministrativeAction,
 }
 
 /// <summary>A connection that has closed.</summary>

@@ -50,6 +50,9 @@ public sealed class ApplicationMessage
     /// <summary>When the broker received it (Environment.TickCount64), for message expiry.</summary>
     public long CreatedAt { get; private set; }
 
+    /// <summary>When the broker received it (a <see cref="System.Diagnostics.Stopwatch"/> timestamp), for the latency metric.</summary>
+    public long ReceivedTimestamp { get; private set; }
+
     /// <summary>5.0: when its Message Expiry Interval runs out (Environment.TickCount64); long.MaxValue when it has none.</summary>
     public long ExpiresAt { get; private set; }
 
@@ -100,6 +103,7 @@ public sealed class ApplicationMessage
         Properties = properties;
         SenderClientId = senderClientId;
         CreatedAt = Environment.TickCount64;
+        ReceivedTimestamp = System.Diagnostics.Stopwatch.GetTimestamp();
         ExpiresAt = properties?.MessageExpiryInterval is { } expiry ? CreatedAt + (expiry * 1000L) : long.MaxValue;
     }
 }

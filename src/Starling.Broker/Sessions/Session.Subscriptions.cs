@@ -109,6 +109,15 @@ public sealed partial class Session
     }
 
     /// <summary>A copy of every subscription.</summary>
+    /// <summary>The session's subscriptions now.</summary>
+    public Subscription[] Subscriptions()
+    {
+        lock (Gate)
+        {
+            return SubscriptionsLocked();
+        }
+    }
+
     internal Subscription[] SubscriptionsLocked() =>
         _subscriptions is { } many ? [.. many.Values] : _subscription is { } one ? [one] : [];
 

@@ -73,6 +73,9 @@ public sealed partial class Session : ISubscriber
     /// </summary>
     internal uint ExpiryInterval { get; set; }
 
+    /// <summary>The Session Expiry Interval in force, in seconds (0: the session ends with its connection).</summary>
+    public uint ExpiryIntervalSeconds => ExpiryInterval;
+
     /// <summary>Whether the session ends when its connection does.</summary>
     internal bool EndsWithConnection => ExpiryInterval == 0;
 

@@ -1,0 +1,140 @@
+using Starling.Broker.Diagnostics;
+using Starling.Broker.Routing;
+using Starling.Mqtt;
+
+namespace Starling.Broker;
+
+/// <summary>What an operator sees and does through the admin API: clients, sessions, subscriptions, a kick.</summary>
+public sealed partial class MqttBroker
+{
+    /// <summary>Sees every message routed and, for the trace, every packet (see <see cref="IBrokerObserver"/>); null when no one watches.</summary>
+    public IBrokerObserver? Observer
+    {
+        get => _context.Observer;
+        set => _context.Observer = value;
+    }
+
+    /// <summary>The clients connected now.</summary>
+    public IReadOnlyList<ClientSnapshot> Clients()
+    {
+        var clients = new List<ClientSnapshot>(_context.Connections.Count);
+        foreach (var connection in _context.Connections.Keys)
+        {
+            if (connection.Snapshot() is { } snapshot)
+            {
+                clients.Add(snapshot);
+            }
+        }
+
+        return clients;
+    }
+
+    /// <summary>Every session held, online or offline.</summary>
+    public IReadOnlyList<SessionSnapshot> SessionSnapshots() =>
+        [.. _context.Sessions.Live.Snapshot().Select(s => new SessionSnapshot(s.ClientId, s.IsConnected, s.ExpiryIntervalSeconds, s.InflightCount, s.PendingCount, s.SubscriptionCount))];
+
+    /// <summary>The subscriptions of every session, or of <paramref name="clientId"/>'s only.</summary>
+    public IReadOnlyList<Subscription> SubscriptionsOf(string? clientId = null)
+    {
+        if (clientId is not null)
+        {
+            return _context.Sessions.Live.TryGet(clientId, out var one) ? one.Subscriptions() : [];
+        }
+
+        return [.. _context.Sessions.Live.Snapshot().SelectMany(s => s.Subscriptions())];
+    }
+
+    /// <summary>Disconnects <paramref name="clientId"/> (5.0: DISCONNECT 0x98 first); false when it is not connected.</summary>
+    public bool Disconnect(string clientId)
+    {
+        foreach (var connection in _context.Connections.Keys)
+        {
+            if (connection.IsConnected && connection.Client?.ClientId == clientId)
+            {
+                connection.Kick();
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// Adds a subscription to <paramref name="clientId"/>'s session, online or offline, as its client's SUBSCRIBE
+    /// would (replacing one to the same filter [MQTT-3.8.4-3]); no retained messages are sent for it. False when the
+    /// client has no session; <see cref="ArgumentException"/> for a filter that is not valid.
+    /// </summary>
+    public bool Subscribe(string clientId, string filter, MqttQualityOfService qos)
+    {
+        if (!MqttTopic.IsValidTopicFilter(filter))
+        {
+            throw new ArgumentException($"'{filter}' is not a valid topic filter.", nameof(filter));
+        }
+
+        if (!_context.Sessions.Live.TryGet(clientId, out var session))
+        {
+            return false;
+        }
+
+        var subscription = Subscription.Create(session, filter, (MqttQualityOfService)Math.Min((int)qos, _context.Options.MaximumQoS), noLocal: false, retainAsPublished: false, retainHandling: 0, subscriptionId: 0);
+        lock (session.Gate)
+        {
+            if (session.Ended)
+            {
+                return false;
+            }
+
+            session.SetSubscriptionLocked(subscription);
+            _context.Router.Subscribe(subscription);
+            session.JournalHeaderLocked();
+        }
+
+        return true;
+    }
+
+    /// <summary>Removes <paramref name="clientId"/>'s subscription to <paramref name="filter"/>; false when there is none.</summary>
+    public bool Unsubscribe(string clientId, string filter)
+    {
+        if (!_context.Sessions.Live.TryGet(clientId, out var session))
+        {
+            return false;
+        }
+
+        lock (session.Gate)
+        {
+            if (session.RemoveSubscriptionLocked(filter) is not { } removed)
+            {
+                return false;
+            }
+
+            _context.Router.Unsubscribe(removed);
+            session.JournalHeaderLocked();
+            return true;
+        }
+    }
+
+    /// <summary>The gauges, read when metrics are collected.</summary>
+    private BrokerState CurrentState()
+    {
+        int online = 0;
+        int offline = 0;
+        long inflight = 0;
+        long queued = 0;
+        foreach (var session in _context.Sessions.Live.Snapshot())
+        {
+            if (session.IsConnected)
+            {
+                online++;
+            }
+            else
+            {
+                offline++;
+            }
+
+            inflight += session.InflightCount;
+            queued += session.PendingCount;
+        }
+
+        return new BrokerState(_context.Connections.Count, online, offline, _context.Router.SubscriptionCount, _context.Retained.Count, inflight, queued);
+    }
+}
