@@ -23,6 +23,7 @@ internal sealed record ListenerDefinition(string Name, string Type, IPEndPoint E
         {
             // As before listeners were configurable: no connection limit, and only ConnectTimeoutSeconds for CONNECT.
             result.Add(new ListenerDefinition("tcp", "tcp", new IPEndPoint(Address(options.BindAddress), options.Port), "/mqtt", ListenerLimits.None, null));
+            AddMonitor(options, result);
             return result;
         }
 
@@ -55,7 +56,26 @@ internal sealed record ListenerDefinition(string Name, string Type, IPEndPoint E
             throw;
         }
 
+        AddMonitor(options, result);
         return result;
+    }
+
+    /// <summary>The monitor's own http listener, unless it is off or a listener is already named for it.</summary>
+    private static void AddMonitor(StarlingServerOptions options, List<ListenerDefinition> result)
+    {
+        var monitor = options.Monitor;
+        if (!monitor.Enabled || result.Exists(l => string.Equals(l.Name, Monitor.MonitorOptions.ListenerName, StringComparison.OrdinalIgnoreCase)))
+        {
+            return;
+        }
+
+        var endPoint = new IPEndPoint(Address(monitor.BindAddress), monitor.Port);
+        if (endPoint.Port != 0 && result.Find(l => l.EndPoint.Port == endPoint.Port && (l.EndPoint.Address.Equals(endPoint.Address) || IsAny(l.EndPoint.Address) || IsAny(endPoint.Address))) is { } taken)
+        {
+            throw new ArgumentException($"{StarlingServerOptions.Section}:{Monitor.MonitorOptions.Section}:Port {endPoint.Port} is already taken by listener '{taken.Name}'.");
+        }
+
+        result.Add(new ListenerDefinition(Monitor.MonitorOptions.ListenerName, "http", endPoint, "/", ListenerLimits.None, null));
     }
 
     private static ListenerDefinition Resolve(StarlingServerOptions options, string name, ListenerOptions listener, bool loadCertificates)

@@ -47,6 +47,12 @@ public sealed class StarlingServerOptions
     /// </summary>
     public string? PasswordFile { get; set; }
 
+    /// <summary>The web monitor, admin API and metrics endpoint (docs/monitor.md).</summary>
+    public Monitor.MonitorOptions Monitor { get; set; } = new();
+
+    /// <summary>Seconds between publications of the $SYS topics (0: none).</summary>
+    public int SysInterval { get; set; } = 10;
+
     /// <summary>An ACL file (see docs/security.md); when set, it decides every subscription, publish and will. Default none.</summary>
     public string? AclFile { get; set; }
 
@@ -87,6 +93,12 @@ public sealed class StarlingServerOptions
             }
         }
 
+        if (SysInterval < 0)
+        {
+            throw new ArgumentException($"{Section}:SysInterval must be 0 (off) or more seconds, not {SysInterval}.");
+        }
+
+        Monitor.Validate();
         ListenerDefinition.Resolve(this, loadCertificates: false);
     }
 }

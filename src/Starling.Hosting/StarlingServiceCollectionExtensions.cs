@@ -45,6 +45,7 @@ public static class StarlingServiceCollectionExtensions
         services.AddHostedService(sp => sp.GetRequiredService<StarlingHostedService>());
         AddSecurityFiles(services, section);
         AddStorage(services, section.GetSection(StarlingStorageOptions.Section));
+        Monitor.MonitorRegistration.AddMonitor(services, section);
         return services;
     }
 

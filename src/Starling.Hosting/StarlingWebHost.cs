@@ -65,6 +65,11 @@ internal sealed partial class StarlingWebHost : IAsyncDisposable
             }
         });
 
+        foreach (var added in endpoints)
+        {
+            added.Services?.Invoke(builder.Services);
+        }
+
         var app = builder.Build();
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.Zero });
         app.Use((context, next) =>
@@ -74,6 +79,14 @@ internal sealed partial class StarlingWebHost : IAsyncDisposable
                 ? ServeMqttAsync(context, listener, broker, logger)
                 : next(context);
         });
+        foreach (var added in endpoints)
+        {
+            if (added.Middleware is { } middleware)
+            {
+                app.Use(middleware);
+            }
+        }
+
         app.MapGet("/health", () => "ok");
         foreach (var map in endpoints)
         {
@@ -220,4 +233,9 @@ internal sealed class KestrelListener(ListenerDefinition definition) : IListener
 
 /// <summary>Web endpoints served on every ws, wss, http and https listener (the monitor, the API, metrics): add with <c>services.AddStarlingWebEndpoints(...)</c>.</summary>
 /// <param name="Map">Maps the endpoints.</param>
-public sealed record StarlingWebEndpoints(Action<Microsoft.AspNetCore.Routing.IEndpointRouteBuilder> Map);
+/// <param name="Services">Adds what the endpoints need to the web host's own services (an exporter, OpenAPI).</param>
+/// <param name="Middleware">Runs before every endpoint (authentication).</param>
+public sealed record StarlingWebEndpoints(
+    Action<Microsoft.AspNetCore.Routing.IEndpointRouteBuilder> Map,
+    Action<IServiceCollection>? Services = null,
+    Func<HttpContext, RequestDelegate, Task>? Middleware = null);

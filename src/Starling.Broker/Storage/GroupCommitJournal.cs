@@ -10,6 +10,13 @@ namespace Starling.Broker.Storage;
 /// </summary>
 public abstract class GroupCommitJournal : ISessionJournal, IDisposable
 {
+    /// <summary>The meter of the store's commit metrics (<c>starling.store.commit.duration</c>, <c>starling.store.commit.batch_size</c>).</summary>
+    public const string MeterName = "Starling.Broker.Storage";
+
+    private static readonly System.Diagnostics.Metrics.Meter Meter = new(MeterName);
+    private static readonly System.Diagnostics.Metrics.Histogram<double> CommitDuration = Meter.CreateHistogram<double>("starling.store.commit.duration", unit: "ms", description: "How long one group commit took (the write and its sync)");
+    private static readonly System.Diagnostics.Metrics.Histogram<long> CommitBatchSize = Meter.CreateHistogram<long>("starling.store.commit.batch_size", unit: "{entry}", description: "Journal entries one group commit carried");
+
     private readonly object _gate = new();
     private readonly Thread _committer;
     private readonly Dictionary<ApplicationMessage, byte[]> _encoded = new(ReferenceEqualityComparer.Instance);
@@ -201,6 +208,7 @@ public abstract class GroupCommitJournal : ISessionJournal, IDisposable
 
             try
             {
+                long started = System.Diagnostics.Stopwatch.GetTimestamp();
                 _shortener.Shorten(batch, _written);
                 if (_written.Count > 0)
                 {
@@ -211,6 +219,8 @@ public abstract class GroupCommitJournal : ISessionJournal, IDisposable
                 Volatile.Write(ref _failure, null); // the store works again (space was freed, the server is back)
                 Interlocked.Increment(ref _commits);
                 Interlocked.Add(ref _committedEntries, batch.Count);
+                CommitDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                CommitBatchSize.Record(batch.Count);
                 done.TrySetResult();
             }
             catch (Exception ex) when (IsStoreFailure(ex, out bool full))

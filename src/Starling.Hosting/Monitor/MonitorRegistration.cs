@@ -1,0 +1,50 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using OpenTelemetry.Metrics;
+using Starling.Broker;
+using Starling.Broker.Diagnostics;
+
+namespace Starling.Hosting.Monitor;
+
+/// <summary>Wires the monitor into <c>AddStarling</c>: its parts, the $SYS publisher, and the endpoints on the broker's Kestrel.</summary>
+internal static class MonitorRegistration
+{
+    public static void AddMonitor(IServiceCollection services, IConfigurationSection starling)
+    {
+        services.AddHostedService(sp => new SysTopics(sp.GetRequiredService<MqttBroker>(), sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<StarlingServerOptions>>()));
+        var options = new MonitorOptions();
+        starling.GetSection(MonitorOptions.Section).Bind(options);
+        if (!options.Enabled)
+        {
+            return;
+        }
+
+        services.AddSingleton(sp => new MonitorServices(sp.GetRequiredService<MqttBroker>(), options));
+        services.AddHostedService(sp => sp.GetRequiredService<MonitorServices>().Sampler);
+        services.AddSingleton(sp =>
+        {
+            var monitor = sp.GetRequiredService<MonitorServices>();
+            var passwords = sp.GetServices<Broker.Hooks.BrokerHook>().OfType<Security.PasswordFileHook>().FirstOrDefault();
+            var authentication = new MonitorAuthentication(options, () => passwords?.File, sp.GetRequiredService<ILoggerFactory>().CreateLogger("Starling.Monitor"));
+            return new StarlingWebEndpoints(
+                app =>
+                {
+                    MonitorAssets.Map(app);
+                    MonitorEndpoints.Map(app, monitor);
+                    app.MapPrometheusScrapingEndpoint("/metrics");
+                    app.MapOpenApi("/openapi/{documentName}.json");
+                },
+                web =>
+                {
+                    web.AddOpenTelemetry().WithMetrics(metrics => metrics
+                        .AddMeter(BrokerMetrics.MeterName, Broker.Storage.GroupCommitJournal.MeterName)
+                        .AddPrometheusExporter());
+                    web.AddOpenApi();
+                },
+                authentication.InvokeAsync);
+        });
+    }
+}
