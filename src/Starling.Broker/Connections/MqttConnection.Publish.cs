@@ -168,9 +168,9 @@ public sealed partial class MqttConnection
     {
         var matches = _broker.Router.Match(topic.Utf8);
         bool retain = view.Retain && _broker.Options.RetainAvailable;
-        if (matches.Count == 0 && !retain)
+        if (matches.Count == 0 && !retain && _broker.Observer is null)
         {
-            return;
+            return; // a watching monitor sees every message, matched or not; no one else needs it built
         }
 
         // A topic still only received may be the previous message's again; one the connection holds forms of already is not.
