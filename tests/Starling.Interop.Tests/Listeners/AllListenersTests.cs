@@ -56,12 +56,16 @@ public sealed class AllListenersTests(CertificatesFixture fixture) : IClassFixtu
     }
 
     [Fact]
-    public async Task TheDefault_IsOneTcpListenerNamedTcp_OnStarlingPort()
+    public async Task TheDefault_IsOneTcpListenerNamedTcp_OnStarlingPort_AndTheMonitor()
     {
         await using var broker = await BrokerFixture.StartAsync();
-        var listener = Assert.Single(broker.Service.Listeners);
+        var listener = Assert.Single(broker.Service.Listeners, l => l.Type == "tcp");
         Assert.Equal(("tcp", "tcp"), (listener.Name, listener.Type));
         Assert.Equal(broker.Port, listener.LocalEndPoint!.Port);
+        var monitor = Assert.Single(broker.Service.Listeners, l => l.Name == "monitor"); // the web monitor's own, on loopback
+        Assert.Equal("http", monitor.Type);
+        Assert.Equal(System.Net.IPAddress.Loopback, monitor.LocalEndPoint!.Address);
+        Assert.Equal(2, broker.Service.Listeners.Count);
     }
 
     [Fact]
@@ -153,7 +157,7 @@ public sealed class AllListenersTests(CertificatesFixture fixture) : IClassFixtu
 
         await using var broker = await BrokerFixture.StartAsync(null, "--config", file, "--Starling:MaximumQoS=2", "--Starling:Listeners:secure:HandshakeTimeoutSeconds=3");
 
-        Assert.Equal(["fromfile", "secure"], broker.Service.Listeners.Select(l => l.Name).Order());
+        Assert.Equal(["fromfile", "monitor", "secure"], broker.Service.Listeners.Select(l => l.Name).Order());
         Assert.Equal(2, (int)broker.Broker.Options.MaximumQoS);
         Assert.Equal(100, broker.Broker.Options.MaximumClientIdLength);
         var secure = broker.Service.Listeners.Single(l => l.Name == "secure");
