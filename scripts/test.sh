@@ -13,6 +13,7 @@ command -v mosquitto_pub >/dev/null 2>&1 || missing+=(mosquitto-clients)
 /usr/bin/python3 -c 'import paho.mqtt' >/dev/null 2>&1 || missing+=(python3-paho-mqtt)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server) # the Redis store's tests start their own on 127.0.0.1
 command -v node >/dev/null 2>&1 || missing+=(nodejs npm)
+[ -x /usr/bin/chromium ] || missing+=(chromium) # the web monitor's browser test drives Debian's Chromium
 if [ ${#missing[@]} -gt 0 ]; then
   echo "Installing ${missing[*]} ..."
   as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null || {
@@ -21,6 +22,8 @@ fi
 
 # MQTT.js, at the version tests/js/package-lock.json pins.
 npm ci --prefix tests/js --no-audit --no-fund --loglevel=error >/dev/null || { echo "npm ci in tests/js failed" >&2; exit 1; }
+# playwright-core, at the version tests/browser/package-lock.json pins (it downloads no browser: the test uses Debian's).
+npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error >/dev/null || { echo "npm ci in tests/browser failed" >&2; exit 1; }
 
 # Tests that open many sockets need descriptors.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true

@@ -131,6 +131,14 @@ async function topicTree(page) {
   check('payload panel shows text', true, text);
   await page.getByTestId('payload-json').click();
   await until('the JSON view again', async () => (await body.textContent()).includes('\n  '));
+  // The tree polls: the topic's row comes to show its count and rate (the broker rates each topic per second).
+  const row = page.getByTestId(`topic-${options.topic}`);
+  const [messages, rate] = await until(`a message rate on ${options.topic}`, async () => {
+    const cells = await row.locator('.num').allTextContents();
+    const [m, r] = cells.map((c) => Number(c.replace(/,/g, '')));
+    return m > 0 && r > 0 ? [m, r] : null;
+  });
+  check('topic tree shows the message count and rate', true, `${messages} messages, ${rate} msg/s`);
   await shot(page, 'topics');
 }
 
@@ -223,7 +231,7 @@ async function authentication() {
   const banner = page.getByTestId('error-banner');
   await banner.waitFor({ state: 'visible', timeout: WAIT });
   const text = await until('401 in the banner', async () => {
-    const t = await banner.textContent();
+    const t = await page.locator('#banner-messages').textContent();
     return t.includes('401') ? t : null;
   });
   check('page without credentials shows the 401 banner', true, text.trim());
