@@ -18,8 +18,8 @@ let visible = false;
 let timer = null;
 let polling = false;
 
-/** Whether there are topics below a node: the broker says so in hasChildren; without it (it is not in
- *  docs/monitor.md), a node that counts more topics than itself has some. */
+/** Whether there are topics below a node: the broker says so in hasChildren; failing that, a node that
+ *  counts more topics than itself has some. */
 function hasChildren(d) {
   return typeof d.hasChildren === 'boolean' ? d.hasChildren : (d.topics ?? 0) > (d.last ? 1 : 0);
 }
