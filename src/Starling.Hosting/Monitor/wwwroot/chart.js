@@ -4,8 +4,8 @@
 export class LineChart {
   /**
    * @param canvas the <canvas> to draw on (sized by CSS; the drawing buffer follows it and the pixel ratio)
-   * @param series [{ label, color }] where color names a CSS custom property such as '--series-1' (the legend
-   *        is the page's, next to the current values)
+   * @param series [{ label, color, dash }] where color names a CSS custom property such as '--series-1' and
+   *        dash is an optional line dash (so equal series stay both visible); the legend is the page's
    * @param format formats a y value for the axis labels
    * @param capacity how many points are kept (one per second from the stats stream: two minutes)
    * @param floor the smallest top of the y axis, so an idle chart has a sensible scale
@@ -94,6 +94,7 @@ export class LineChart {
       ctx.strokeStyle = style.getPropertyValue(s.color).trim() || '#36c';
       ctx.lineWidth = 1.5;
       ctx.lineJoin = 'round';
+      ctx.setLineDash(s.dash ?? []);
       ctx.beginPath();
       values.forEach((v, j) => {
         const x = left + (offset + j) * step;
@@ -103,6 +104,7 @@ export class LineChart {
       });
       ctx.stroke();
     });
+    ctx.setLineDash([]);
   }
 }
 

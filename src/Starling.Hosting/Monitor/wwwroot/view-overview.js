@@ -18,7 +18,7 @@ function makeCharts() {
   return {
     messages: new LineChart($('chart-messages'), [
       { label: 'in', color: '--series-1' },
-      { label: 'out', color: '--series-2' },
+      { label: 'out', color: '--series-2', dash: [5, 3] },
     ], { format: (v) => compact(v) }),
     connections: new LineChart($('chart-connections'), [{ label: 'connections', color: '--series-1' }], { format: (v) => compact(v) }),
     memory: new LineChart($('chart-memory'), [{ label: 'memory', color: '--series-3' }], { format: (v) => bytes(Math.round(v)), floor: 1024 * 1024 }),
