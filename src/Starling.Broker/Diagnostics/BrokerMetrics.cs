@@ -15,7 +15,11 @@ public sealed class BrokerMetrics : IDisposable
     /// <summary>One in this many delivered messages has its receive-to-write latency recorded.</summary>
     private const int LatencySampling = 64;
 
-    private readonly Meter _meter = new(MeterName);
+    /// <summary>The tag on each broker's meter that tells brokers sharing a process apart (an exporter keeps its own broker's).</summary>
+    public const string InstanceTag = "starling.broker.instance";
+
+    private static int _instances;
+    private readonly Meter _meter;
     private readonly StripedCounter[] _received = [new(), new(), new()];
     private readonly StripedCounter[] _sent = [new(), new(), new()];
     private readonly StripedCounter _bytesReceived = new();
@@ -37,6 +41,8 @@ public sealed class BrokerMetrics : IDisposable
     /// <summary>Creates the instruments.</summary>
     public BrokerMetrics()
     {
+        Instance = Interlocked.Increment(ref _instances);
+        _meter = new Meter(new MeterOptions(MeterName) { Tags = [new KeyValuePair<string, object?>(InstanceTag, Instance)] });
         _meter.CreateObservableCounter("starling.connections.accepted", () => _accepted.Value, description: "Connections accepted by a listener");
         _meter.CreateObservableCounter("starling.connections.refused", RefusedMeasurements, description: "CONNECTs refused; tag 'reason' is the CONNACK reason");
         _meter.CreateObservableCounter("starling.messages.received", () => ByQoS(_received), description: "PUBLISH packets received, by QoS");
@@ -63,6 +69,12 @@ public sealed class BrokerMetrics : IDisposable
 
     /// <summary>Messages dropped so far because a session queue was full.</summary>
     public long QueueFullDroppedTotal => Interlocked.Read(ref _queueFullDroppedTotal);
+
+    /// <summary>This broker's number in the process, the value of its meter's <see cref="InstanceTag"/>.</summary>
+    public int Instance { get; }
+
+    /// <summary>Whether <paramref name="meter"/> is this broker's.</summary>
+    public bool Owns(Meter meter) => ReferenceEquals(meter, _meter);
 
     /// <summary>Connections accepted so far.</summary>
     public long ConnectionsAccepted => _accepted.Value;

@@ -39,8 +39,10 @@ internal static class MonitorRegistration
                 },
                 web =>
                 {
+                    var own = monitor.Broker.Metrics;
                     web.AddOpenTelemetry().WithMetrics(metrics => metrics
                         .AddMeter(BrokerMetrics.MeterName, Broker.Storage.GroupCommitJournal.MeterName)
+                        .AddView(instrument => instrument.Meter.Name == BrokerMetrics.MeterName && !own.Owns(instrument.Meter) ? MetricStreamConfiguration.Drop : null) // another broker in the same process
                         .AddPrometheusExporter());
                     web.AddOpenApi();
                 },
