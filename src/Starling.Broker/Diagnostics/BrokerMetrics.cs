@@ -28,11 +28,7 @@ public sealed class BrokerMetrics : IDisposable
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, System.Runtime.CompilerServices.StrongBox<long>> _refused = new(StringComparer.Ordinal);
     private readonly Histogram<double> _latency;
     private Func<BrokerState>? _state;
-    private readonly Counter<long> _qos0Dropped;
-    private readonly Counter<long> _queueFullDropped;
-    private readonly Counter<long> _protocolErrors;
-    private readonly Counter<long> _oversizeDropped;
-    private readonly Counter<long> _limitsHit;
+    private long _protocolErrorsTotal;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, System.Runtime.CompilerServices.StrongBox<long>> _limitTotals = new(StringComparer.Ordinal);
     private long _qos0DroppedTotal;
     private long _queueFullDroppedTotal;
@@ -57,11 +53,13 @@ public sealed class BrokerMetrics : IDisposable
         _meter.CreateObservableUpDownCounter("starling.messages.inflight", () => State.Inflight, description: "QoS 1/2 messages sent and not yet acknowledged, over every session");
         _meter.CreateObservableUpDownCounter("starling.messages.queued", () => State.Queued, description: "Messages waiting in session queues");
         _latency = _meter.CreateHistogram<double>("starling.publish.latency", unit: "ms", description: $"From a PUBLISH read to its copy written to a subscriber's send buffer (one in {LatencySampling} copies)");
-        _qos0Dropped = _meter.CreateCounter<long>("starling.messages.dropped.qos0", description: "QoS 0 messages dropped because a client's send buffer was full");
-        _queueFullDropped = _meter.CreateCounter<long>("starling.messages.dropped.queue_full", description: "Messages dropped because a session queue was full");
-        _protocolErrors = _meter.CreateCounter<long>("starling.protocol_errors");
-        _limitsHit = _meter.CreateCounter<long>("starling.limits.hit", description: "Times a configured limit refused or slowed something; tag 'limit' names it");
-        _oversizeDropped = _meter.CreateCounter<long>("starling.messages.dropped.too_large", description: "Messages dropped for one client because they exceed its Maximum Packet Size");
+        // Observable too, read from the totals: an instrument counted with Add costs its listener's aggregation on
+        // every call, and the in-flight limit is hit on the delivery path (measured: QoS 1 p2p 17% slower with Add).
+        _meter.CreateObservableCounter("starling.messages.dropped.qos0", () => QoS0DroppedTotal, description: "QoS 0 messages dropped because a client's send buffer was full");
+        _meter.CreateObservableCounter("starling.messages.dropped.queue_full", () => QueueFullDroppedTotal, description: "Messages dropped because a session queue was full");
+        _meter.CreateObservableCounter("starling.protocol_errors", () => Interlocked.Read(ref _protocolErrorsTotal));
+        _meter.CreateObservableCounter("starling.limits.hit", LimitMeasurements, description: "Times a configured limit refused or slowed something; tag 'limit' names it");
+        _meter.CreateObservableCounter("starling.messages.dropped.too_large", () => Interlocked.Read(ref _oversizeDroppedTotal), description: "Messages dropped for one client because they exceed its Maximum Packet Size");
     }
 
     /// <summary>QoS 0 messages dropped so far because a send buffer was full.</summary>
@@ -124,12 +122,11 @@ public sealed class BrokerMetrics : IDisposable
         }
     }
 
-    internal void ProtocolError() => _protocolErrors.Add(1);
+    internal void ProtocolError() => Interlocked.Increment(ref _protocolErrorsTotal);
 
     internal void OversizeDropped()
     {
         Interlocked.Increment(ref _oversizeDroppedTotal);
-        _oversizeDropped.Add(1);
     }
 
     /// <summary>Counts a limit being hit; <paramref name="limit"/> is the option's name.</summary>
@@ -137,7 +134,6 @@ public sealed class BrokerMetrics : IDisposable
     {
         // Lock-free: the in-flight limit is counted on the delivery path.
         Interlocked.Increment(ref _limitTotals.GetOrAdd(limit, static _ => new System.Runtime.CompilerServices.StrongBox<long>()).Value);
-        _limitsHit.Add(1, new KeyValuePair<string, object?>("limit", limit));
     }
 
     /// <summary>How often a limit was hit so far, by option name.</summary>
@@ -149,13 +145,11 @@ public sealed class BrokerMetrics : IDisposable
     internal void QoS0Dropped()
     {
         Interlocked.Increment(ref _qos0DroppedTotal);
-        _qos0Dropped.Add(1);
     }
 
     internal void QueueFullDropped()
     {
         Interlocked.Increment(ref _queueFullDroppedTotal);
-        _queueFullDropped.Add(1);
     }
 
     /// <inheritdoc />
@@ -166,6 +160,14 @@ public sealed class BrokerMetrics : IDisposable
         for (int qos = 0; qos < counters.Length; qos++)
         {
             yield return new Measurement<long>(counters[qos].Value, new KeyValuePair<string, object?>("qos", qos));
+        }
+    }
+
+    private IEnumerable<Measurement<long>> LimitMeasurements()
+    {
+        foreach (var (limit, total) in _limitTotals)
+        {
+            yield return new Measurement<long>(Interlocked.Read(ref total.Value), new KeyValuePair<string, object?>("limit", limit));
         }
     }
 

@@ -39,16 +39,23 @@ internal sealed class TopicExplorer(MonitorOptions options, MqttBroker broker)
         }
     }
 
+    /// <summary>
+    /// Counts a message and keeps its first bytes: under the lock only a lookup, a move to the front and a copy into
+    /// the topic's own buffer, so a watched broker stays fast; the preview's text is made when the tree is read.
+    /// </summary>
     public void Record(ApplicationMessage message, bool counted = true)
     {
         var payload = message.Payload.Span;
-        var preview = payload[..Math.Min(payload.Length, options.PayloadPreviewBytes)].ToArray();
-        var last = new LastMessage(DateTimeOffset.UtcNow, payload.Length, (int)message.QoS, message.Retain, PayloadPreview.Text(preview), PayloadPreview.Format(preview, preview.Length == payload.Length));
+        int keep = Math.Min(payload.Length, options.PayloadPreviewBytes);
         lock (_gate)
         {
             if (_topics.TryGetValue(message.Topic, out var node))
             {
-                _recency.Remove(node);
+                if (!ReferenceEquals(_recency.First, node))
+                {
+                    _recency.Remove(node);
+                    _recency.AddFirst(node);
+                }
             }
             else
             {
@@ -60,16 +67,26 @@ internal sealed class TopicExplorer(MonitorOptions options, MqttBroker broker)
 
                 node = new LinkedListNode<TopicEntry>(new TopicEntry(message.Topic));
                 _topics[message.Topic] = node;
+                _recency.AddFirst(node);
             }
 
-            _recency.AddFirst(node);
             var entry = node.Value;
             if (counted)
             {
                 entry.Messages++;
             }
 
-            entry.Last = last;
+            if (entry.Preview.Length != keep)
+            {
+                entry.Preview = new byte[keep];
+            }
+
+            payload[..keep].CopyTo(entry.Preview);
+            entry.LastSize = payload.Length;
+            entry.LastQoS = (int)message.QoS;
+            entry.LastRetain = message.Retain;
+            entry.LastTicks = DateTime.UtcNow.Ticks;
+            entry.HasLast = true;
         }
     }
 
@@ -116,7 +133,7 @@ internal sealed class TopicExplorer(MonitorOptions options, MqttBroker broker)
                 child.MessagesPerSecond += entry.Rate;
                 if (end < 0)
                 {
-                    child.Last = entry.Last;
+                    child.Last = entry.Last();
                     child.IsTopic = true;
                 }
                 else
@@ -150,7 +167,21 @@ internal sealed class TopicExplorer(MonitorOptions options, MqttBroker broker)
 
         public double Rate { get; set; }
 
-        public LastMessage? Last { get; set; }
+        public byte[] Preview { get; set; } = [];
+
+        public int LastSize { get; set; }
+
+        public int LastQoS { get; set; }
+
+        public bool LastRetain { get; set; }
+
+        public long LastTicks { get; set; }
+
+        public bool HasLast { get; set; }
+
+        public LastMessage? Last() => HasLast
+            ? new LastMessage(new DateTimeOffset(LastTicks, TimeSpan.Zero), LastSize, LastQoS, LastRetain, PayloadPreview.Text(Preview), PayloadPreview.Format(Preview, Preview.Length == LastSize))
+            : null;
     }
 }
 
