@@ -204,6 +204,38 @@ public sealed class MonitorApiTests : IAsyncLifetime
     }
 }
 
+/// <summary>The $SYS topics are subscribed to like any other: an ACL file decides who sees them.</summary>
+public sealed class SysTopicsAclTests
+{
+    [Fact]
+    public async Task OnlyClientsTheAclAllows_SeeSysTopics()
+    {
+        string directory = Directory.CreateTempSubdirectory("starling-sys-acl").FullName;
+        try
+        {
+            var passwords = new Security.PasswordFile();
+            passwords.SetPassword("operator", "op", iterations: 1000);
+            passwords.SetPassword("device", "dev", iterations: 1000);
+            string passwd = Path.Combine(directory, "passwd");
+            await File.WriteAllTextAsync(passwd, passwords.ToString());
+            string acl = Path.Combine(directory, "acl");
+            await File.WriteAllTextAsync(acl, "user operator\ntopic read $SYS/#\n\nuser device\ntopic readwrite devices/#\n");
+            await using var broker = await BrokerFixture.StartAsync(null, "--Starling:Monitor:Port=0", "--Starling:SysInterval=1", $"--Starling:PasswordFile={passwd}", $"--Starling:AclFile={acl}");
+            string port = broker.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            var (code, output, error) = await Mosquitto.RunAsync("mosquitto_sub", ["-h", broker.Host, "-p", port, "-u", "operator", "-P", "op", "-t", "$SYS/broker/uptime", "-C", "1", "-W", "5"], TimeSpan.FromSeconds(10));
+            Assert.True(code == 0, error);
+            Assert.Matches(@"\d+ seconds", output);
+            var (_, denied, refusal) = await Mosquitto.RunAsync("mosquitto_sub", ["-h", broker.Host, "-p", port, "-u", "device", "-P", "dev", "-t", "$SYS/broker/uptime", "-W", "3"], TimeSpan.FromSeconds(10));
+            Assert.DoesNotContain("seconds", denied, StringComparison.Ordinal);
+            Assert.Contains("denied", refusal, StringComparison.OrdinalIgnoreCase); // SUBACK 0x80: connected, and refused by the ACL
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+}
+
 /// <summary>Who may use the API: credentials off loopback or when required, the page open to anyone, refusals 401/403.</summary>
 public sealed class MonitorAuthenticationTests : IAsyncLifetime
 {
