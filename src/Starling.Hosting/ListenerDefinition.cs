@@ -8,6 +8,9 @@ namespace Starling.Hosting;
 /// <summary>A listener's settings after validation: what the host starts.</summary>
 internal sealed record ListenerDefinition(string Name, string Type, IPEndPoint EndPoint, string Path, ListenerLimits Limits, TlsServerSettings? Tls)
 {
+    /// <summary>Whether the broker starts without this listener when its port is taken (the monitor on its default port).</summary>
+    public bool SkipWhenTaken { get; init; }
+
     public bool IsKestrel => Type is "ws" or "wss" or "http" or "https";
 
     public bool ServesMqtt => Type is not ("http" or "https");
@@ -69,13 +72,13 @@ internal sealed record ListenerDefinition(string Name, string Type, IPEndPoint E
             return;
         }
 
-        var endPoint = new IPEndPoint(Address(monitor.BindAddress), monitor.Port);
+        var endPoint = new IPEndPoint(Address(monitor.BindAddress), monitor.Port ?? Monitor.MonitorOptions.DefaultPort);
         if (endPoint.Port != 0 && result.Find(l => l.EndPoint.Port == endPoint.Port && (l.EndPoint.Address.Equals(endPoint.Address) || IsAny(l.EndPoint.Address) || IsAny(endPoint.Address))) is { } taken)
         {
             throw new ArgumentException($"{StarlingServerOptions.Section}:{Monitor.MonitorOptions.Section}:Port {endPoint.Port} is already taken by listener '{taken.Name}'.");
         }
 
-        result.Add(new ListenerDefinition(Monitor.MonitorOptions.ListenerName, "http", endPoint, "/", ListenerLimits.None, null));
+        result.Add(new ListenerDefinition(Monitor.MonitorOptions.ListenerName, "http", endPoint, "/", ListenerLimits.None, null) { SkipWhenTaken = monitor.Port is null });
     }
 
     private static ListenerDefinition Resolve(StarlingServerOptions options, string name, ListenerOptions listener, bool loadCertificates)

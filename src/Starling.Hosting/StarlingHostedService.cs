@@ -42,11 +42,28 @@ public sealed partial class StarlingHostedService : IHostedService
         _listeners.FirstOrDefault(l => string.Equals(l.Name, name, StringComparison.OrdinalIgnoreCase))?.LocalEndPoint
         ?? throw new ArgumentException($"no started listener is named '{name}'", nameof(name));
 
+    /// <summary>Whether <paramref name="definition"/>'s port is in use: then it is left out, with a warning.</summary>
+    private bool IsTaken(ListenerDefinition definition)
+    {
+        try
+        {
+            using var probe = new System.Net.Sockets.Socket(definition.EndPoint.AddressFamily, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+            probe.Bind(definition.EndPoint);
+            return false;
+        }
+        catch (System.Net.Sockets.SocketException ex) when (ex.SocketErrorCode == System.Net.Sockets.SocketError.AddressAlreadyInUse)
+        {
+            ListenerSkipped(_logger, definition.Name, definition.EndPoint);
+            return true;
+        }
+    }
+
     /// <inheritdoc />
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         _options.Validate();
         var definitions = ListenerDefinition.Resolve(_options, loadCertificates: true);
+        definitions.RemoveAll(d => d.SkipWhenTaken && IsTaken(d));
         _certificates.AddRange(definitions.Where(d => d.Tls is not null).Select(d => d.Tls!));
         _broker.Start();
         try
@@ -126,4 +143,7 @@ public sealed partial class StarlingHostedService : IHostedService
 
     [LoggerMessage(201, LogLevel.Information, "Starling stopped: every client closed, OnClose and OnStop hooks done.")]
     private static partial void Stopped(ILogger logger);
+
+    [LoggerMessage(202, LogLevel.Warning, "Listener '{Name}' is not started: {EndPoint} is in use (another broker on this machine?). Set Starling:Monitor:Port to serve the monitor elsewhere, or Starling:Monitor:Enabled=false.")]
+    private static partial void ListenerSkipped(ILogger logger, string name, IPEndPoint endPoint);
 }

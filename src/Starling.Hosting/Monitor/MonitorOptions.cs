@@ -14,8 +14,15 @@ public sealed class MonitorOptions
     /// <summary>Where its http listener binds: loopback by default, so it is private to the machine.</summary>
     public string BindAddress { get; set; } = "127.0.0.1";
 
-    /// <summary>Its port (0: any free one).</summary>
-    public int Port { get; set; } = 18083;
+    /// <summary>The port when none is configured.</summary>
+    public const int DefaultPort = 18083;
+
+    /// <summary>
+    /// Its port (0: any free one). Left unset, it is <see cref="DefaultPort"/>, and a broker that finds that port taken
+    /// (another broker on the machine) starts without its monitor and says so, rather than not at all; a port that is
+    /// set must be free.
+    /// </summary>
+    public int? Port { get; set; }
 
     /// <summary>Keys accepted in <c>X-Api-Key</c> or <c>Authorization: Bearer</c>.</summary>
     public List<string> ApiKeys { get; set; } = [];

@@ -204,6 +204,34 @@ public sealed class MonitorApiTests : IAsyncLifetime
     }
 }
 
+/// <summary>The monitor's default port, taken by another process: the broker starts without the monitor rather than not at all.</summary>
+public sealed class MonitorDefaultPortTests
+{
+    [Fact]
+    public async Task DefaultPortTaken_BrokerStartsWithoutItsMonitor_ButAnExplicitPortMustBeFree()
+    {
+        using var squatter = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 18083);
+        try
+        {
+            squatter.Start();
+        }
+        catch (System.Net.Sockets.SocketException)
+        {
+            // Already in use by something else: the case under test either way.
+        }
+
+        // "Port=" with nothing: unset, as in a configuration that never names it (the suite sets 0 for every broker).
+        await using (var broker = await BrokerFixture.StartAsync(null, "--Starling:Monitor:Port="))
+        {
+            Assert.DoesNotContain(broker.Service.Listeners, l => l.Name == "monitor");
+            await using var client = await MqttNet.ConnectAsync(broker, "still-serving");
+            Assert.True(client.Client.IsConnected);
+        }
+
+        await Assert.ThrowsAnyAsync<Exception>(async () => await BrokerFixture.StartAsync(null, "--Starling:Monitor:Port=18083"));
+    }
+}
+
 /// <summary>The $SYS topics are subscribed to like any other: an ACL file decides who sees them.</summary>
 public sealed class SysTopicsAclTests
 {
