@@ -110,11 +110,6 @@ public sealed class MonitorBrowserTests(ITestOutputHelper output)
 
                 Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A], head);
             }
-
-            // The README's picture of the monitor is the latest run's overview.
-            string images = Path.Combine(Repository.Root, "docs", "images");
-            Directory.CreateDirectory(images);
-            File.Copy(Path.Combine(Screenshots, "overview.png"), Path.Combine(images, "monitor-overview.png"), overwrite: true);
         }
         finally
         {
