@@ -75,8 +75,14 @@ internal sealed class BrokerContext
     public void Publish(ApplicationMessage message, List<Subscription>? matches = null)
     {
         Observer?.OnPublish(message);
-        if (message.Retain && Options.RetainAvailable)
+        if (!message.FromCluster && Router.Remote is { } remote)
         {
+            remote.Forward(message);
+        }
+
+        if (message.Retain && Options.RetainAvailable && !message.FromCluster)
+        {
+            // From another broker, a retained message is stored through the cluster's own retained feed, in order.
             StoreRetained(message);
         }
 

@@ -14,6 +14,40 @@ public sealed partial class MqttBroker
         set => _context.Observer = value;
     }
 
+    /// <summary>
+    /// Joins a cluster: <paramref name="remote"/> is told of this broker's topic filters (those held now, then each
+    /// change) and handed every message published here. Call before <see cref="Start"/>.
+    /// </summary>
+    public void AttachCluster(IRemoteRoutes remote)
+    {
+        ArgumentNullException.ThrowIfNull(remote);
+        _context.Router.Remote = remote;
+    }
+
+    /// <summary>
+    /// Delivers a message another broker of the cluster sent: to this broker's subscribers, stored if retained, and
+    /// not sent on again. Its <see cref="ApplicationMessage.SenderClientId"/> keeps No Local working across brokers.
+    /// </summary>
+    public void PublishFromCluster(ApplicationMessage message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        message.FromCluster = true;
+        _context.Publish(message);
+    }
+
+    /// <summary>
+    /// Stores (or, with an empty payload, deletes [MQTT-3.3.1-10]) a retained message another broker of the cluster
+    /// received, without delivering it: its delivery comes through <see cref="PublishFromCluster"/>.
+    /// </summary>
+    public void StoreRetainedFromCluster(ApplicationMessage message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        if (_context.Options.RetainAvailable)
+        {
+            _context.StoreRetained(message);
+        }
+    }
+
     /// <summary>The clients connected now.</summary>
     public IReadOnlyList<ClientSnapshot> Clients()
     {

@@ -41,6 +41,7 @@ public static class StarlingServiceCollectionExtensions
 
             return broker;
         });
+        AddCluster(services, section.GetSection(Cluster.ClusterOptions.Section));
         services.AddSingleton<StarlingHostedService>();
         services.AddHostedService(sp => sp.GetRequiredService<StarlingHostedService>());
         AddSecurityFiles(services, section);
@@ -53,6 +54,20 @@ public static class StarlingServiceCollectionExtensions
     /// Starling:Storage chooses the stores: the SQLite file by default, Redis, or memory. Stores the host registered itself
     /// (before or after this call) win, since the broker takes the last registration of each.
     /// </summary>
+    /// <summary>Cluster mode when Starling:Cluster names a NATS server: joined before the broker starts, left after it stopped.</summary>
+    private static void AddCluster(IServiceCollection services, IConfigurationSection section)
+    {
+        var cluster = new Cluster.ClusterOptions();
+        section.Bind(cluster);
+        if (!cluster.Enabled)
+        {
+            return;
+        }
+
+        services.AddSingleton(sp => new Cluster.NatsCluster(cluster, sp.GetRequiredService<MqttBroker>(), sp.GetRequiredService<ILogger<Cluster.NatsCluster>>()));
+        services.AddHostedService<ClusterHostedService>();
+    }
+
     private static void AddStorage(IServiceCollection services, IConfigurationSection section)
     {
         var storage = new StarlingStorageOptions();

@@ -168,9 +168,9 @@ public sealed partial class MqttConnection
     {
         var matches = _broker.Router.Match(topic.Utf8);
         bool retain = view.Retain && _broker.Options.RetainAvailable;
-        if (matches.Count == 0 && !retain && _broker.Observer is null)
+        if (matches.Count == 0 && !retain && _broker.Observer is null && _broker.Router.Remote is null)
         {
-            return; // a watching monitor sees every message, matched or not; no one else needs it built
+            return; // a watching monitor sees every message, matched or not, and the cluster's other brokers may want it
         }
 
         // A topic still only received may be the previous message's again; one the connection holds forms of already is not.

@@ -50,6 +50,9 @@ public sealed class ApplicationMessage
     /// <summary>When the broker received it (Environment.TickCount64), for message expiry.</summary>
     public long CreatedAt { get; private set; }
 
+    /// <summary>Whether another broker of the cluster sent it here: it is delivered here and not sent on again.</summary>
+    public bool FromCluster { get; internal set; }
+
     /// <summary>When the broker received it (a <see cref="System.Diagnostics.Stopwatch"/> timestamp), for the latency metric.</summary>
     public long ReceivedTimestamp { get; private set; }
 
@@ -102,6 +105,7 @@ public sealed class ApplicationMessage
         Retain = retain;
         Properties = properties;
         SenderClientId = senderClientId;
+        FromCluster = false;
         CreatedAt = Environment.TickCount64;
         ReceivedTimestamp = System.Diagnostics.Stopwatch.GetTimestamp();
         ExpiresAt = properties?.MessageExpiryInterval is { } expiry ? CreatedAt + (expiry * 1000L) : long.MaxValue;

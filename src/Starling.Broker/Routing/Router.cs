@@ -102,9 +102,47 @@ internal sealed class Router
         deliveries.Clear();
     }
 
-    public void Subscribe(Subscription subscription) => _tree.AddOrReplace(subscription.TopicFilter, subscription, out _);
+    /// <summary>The cluster's other brokers, when there are any: told of the filters held here (reference-counted per filter).</summary>
+    public IRemoteRoutes? Remote { get; set; }
 
-    public void Unsubscribe(Subscription subscription) => _tree.Remove(subscription.TopicFilter, subscription.ClientId, subscription.ShareGroup, out _);
+    private readonly Dictionary<string, int> _filterCounts = new(StringComparer.Ordinal);
+
+    public void Subscribe(Subscription subscription)
+    {
+        if (_tree.AddOrReplace(subscription.TopicFilter, subscription, out var replaced) && replaced is null && Remote is { } remote)
+        {
+            lock (_filterCounts)
+            {
+                _filterCounts[subscription.TopicFilter] = _filterCounts.GetValueOrDefault(subscription.TopicFilter) + 1;
+                if (_filterCounts[subscription.TopicFilter] == 1)
+                {
+                    remote.FilterAdded(subscription.TopicFilter);
+                }
+            }
+        }
+    }
+
+    public void Unsubscribe(Subscription subscription)
+    {
+        if (_tree.Remove(subscription.TopicFilter, subscription.ClientId, subscription.ShareGroup, out _) && Remote is { } remote)
+        {
+            lock (_filterCounts)
+            {
+                if (_filterCounts.TryGetValue(subscription.TopicFilter, out int count))
+                {
+                    if (count <= 1)
+                    {
+                        _filterCounts.Remove(subscription.TopicFilter);
+                        remote.FilterRemoved(subscription.TopicFilter);
+                    }
+                    else
+                    {
+                        _filterCounts[subscription.TopicFilter] = count - 1;
+                    }
+                }
+            }
+        }
+    }
 
     private static bool IsNoLocalEcho(Subscription subscription, ApplicationMessage message) =>
         subscription.NoLocal && message.SenderClientId is not null && string.Equals(subscription.ClientId, message.SenderClientId, StringComparison.Ordinal);

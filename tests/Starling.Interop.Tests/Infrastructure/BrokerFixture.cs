@@ -27,6 +27,9 @@ public sealed class BrokerFixture : IAsyncDisposable
 
     public MqttBroker Broker { get; }
 
+    /// <summary>The host's services (the cluster link, the monitor's parts).</summary>
+    public IServiceProvider Services => _host.Services;
+
     public int Port { get; }
 
     public string Host => "127.0.0.1";

@@ -1,0 +1,19 @@
+namespace Starling.Broker.Routing;
+
+/// <summary>
+/// The other brokers of a cluster, as the router sees them (<see cref="MqttBroker.AttachCluster"/>): told which topic
+/// filters this broker's sessions hold (once per filter, however many sessions share it), and handed every message
+/// published here, to send on to the brokers that want it. Called under locks and on the hot path: it must queue, not
+/// wait, and copy what it keeps (a message's payload buffer is reused after the call).
+/// </summary>
+public interface IRemoteRoutes
+{
+    /// <summary>The first subscription to <paramref name="topicFilter"/> (a shared subscription's inner filter) on this broker.</summary>
+    void FilterAdded(string topicFilter);
+
+    /// <summary>The last subscription to <paramref name="topicFilter"/> on this broker went.</summary>
+    void FilterRemoved(string topicFilter);
+
+    /// <summary>A message published on this broker (a client's, a will, the host's): for the other brokers.</summary>
+    void Forward(ApplicationMessage message);
+}

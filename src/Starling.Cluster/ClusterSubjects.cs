@@ -1,0 +1,132 @@
+using System.Text;
+
+namespace Starling.Cluster;
+
+/// <summary>
+/// MQTT topics as NATS subjects: <c>starling.m.</c> then one token per topic level. A NATS token may not be empty nor
+/// hold '.', '*', '>' or white space, so a level keeps only [A-Za-z0-9_-] as they are and writes every other UTF-8
+/// byte as '~' and two hex digits ('~' itself included); an empty level is the token "~". Filters map '+' to '*'
+/// and a final '#' to '>' (plus the parent level, which '#' matches too [MQTT-4.7.1-2]); the receiving broker's own
+/// topic tree makes the final match ($ topics, shared groups, options).
+/// </summary>
+public static class ClusterSubjects
+{
+    public const string Prefix = "starling.m";
+
+    /// <summary>The retained feed: every retained message (and deletion) again, on one subject every node subscribes to, so each node's store mirrors them in order.</summary>
+    public const string RetainedSubject = "starling.retained";
+
+    public static string ForTopic(string topic)
+    {
+        ArgumentNullException.ThrowIfNull(topic);
+        var subject = new StringBuilder(Prefix.Length + topic.Length + 8).Append(Prefix);
+        foreach (string level in topic.Split('/'))
+        {
+            subject.Append('.');
+            AppendEscaped(subject, level);
+        }
+
+        return subject.ToString();
+    }
+
+    /// <summary>The topic of a subject <see cref="ForTopic"/> made; <see cref="FormatException"/> for one it did not.</summary>
+    public static string TopicOf(string subject)
+    {
+        ArgumentNullException.ThrowIfNull(subject);
+        if (!subject.StartsWith(Prefix + ".", StringComparison.Ordinal))
+        {
+            throw new FormatException($"'{subject}' is not a Starling message subject.");
+        }
+
+        var tokens = subject[(Prefix.Length + 1)..].Split('.');
+        return string.Join('/', tokens.Select(Unescape));
+    }
+
+    /// <summary>The subjects that cover <paramref name="topicFilter"/> (a valid filter without a $share prefix).</summary>
+    public static IReadOnlyList<string> ForFilter(string topicFilter)
+    {
+        ArgumentNullException.ThrowIfNull(topicFilter);
+        var levels = topicFilter.Split('/');
+        var subject = new StringBuilder(Prefix);
+        for (int i = 0; i < levels.Length; i++)
+        {
+            string level = levels[i];
+            if (level == "#")
+            {
+                // '#' matches the parent level too ("a/#" matches "a"), except at the root, where every topic has a level.
+                return i == 0 ? [subject + ".>"] : [subject.ToString(), subject + ".>"];
+            }
+
+            subject.Append('.');
+            if (level == "+")
+            {
+                subject.Append('*');
+            }
+            else
+            {
+                AppendEscaped(subject, level);
+            }
+        }
+
+        return [subject.ToString()];
+    }
+
+    private static void AppendEscaped(StringBuilder subject, string level)
+    {
+        if (level.Length == 0)
+        {
+            subject.Append('~');
+            return;
+        }
+
+        Span<byte> utf8 = stackalloc byte[4];
+        foreach (var rune in level.EnumerateRunes())
+        {
+            if (rune.IsAscii && (char.IsAsciiLetterOrDigit((char)rune.Value) || rune.Value is '_' or '-'))
+            {
+                subject.Append((char)rune.Value);
+                continue;
+            }
+
+            int count = rune.EncodeToUtf8(utf8);
+            for (int i = 0; i < count; i++)
+            {
+                subject.Append('~').Append(utf8[i].ToString("X2", System.Globalization.CultureInfo.InvariantCulture));
+            }
+        }
+    }
+
+    private static string Unescape(string token)
+    {
+        if (token == "~")
+        {
+            return "";
+        }
+
+        if (!token.Contains('~', StringComparison.Ordinal))
+        {
+            return token;
+        }
+
+        var bytes = new List<byte>(token.Length);
+        for (int i = 0; i < token.Length; i++)
+        {
+            if (token[i] == '~')
+            {
+                if (i + 2 >= token.Length)
+                {
+                    throw new FormatException($"'{token}' ends inside an escape.");
+                }
+
+                bytes.Add(Convert.ToByte(token.Substring(i + 1, 2), 16));
+                i += 2;
+            }
+            else
+            {
+                bytes.Add((byte)token[i]);
+            }
+        }
+
+        return Encoding.UTF8.GetString(bytes.ToArray());
+    }
+}

@@ -1,0 +1,287 @@
+using System.Globalization;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using NATS.Client.Core;
+using Starling.Broker;
+using Starling.Broker.Routing;
+using Starling.Mqtt;
+
+namespace Starling.Cluster;
+
+/// <summary>
+/// One broker's link to the others through NATS core: each local topic filter is a NATS subscription (once per
+/// filter, <see cref="ClusterSubjects.ForFilter"/>), and every message published here is published once to NATS on
+/// its topic's subject, so NATS's interest graph sends one copy to each node that has a matching filter and none to
+/// the others. The receiving node's own topic tree makes the final match. Across nodes a message is delivered at most
+/// once (NATS core): the durable mode on JetStream is not built yet.
+/// </summary>
+public sealed partial class NatsCluster : IRemoteRoutes, IAsyncDisposable
+{
+    private const string OriginHeader = "Starling-Origin";
+    private const string SequenceHeader = "Starling-Seq";
+    private const string QoSHeader = "Starling-QoS";
+    private const string RetainHeader = "Starling-Retain";
+    private const string SenderHeader = "Starling-Sender";
+    private const string TopicSubjectHeader = "Starling-Subject";
+
+    private readonly ClusterOptions _options;
+    private readonly MqttBroker _broker;
+    private readonly ILogger _logger;
+    private readonly NatsConnection _nats;
+    private readonly Channel<(bool Added, string Filter)> _filterChanges = Channel.CreateUnbounded<(bool, string)>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<(string Subject, byte[] Payload, NatsHeaders Headers)> _outgoing = Channel.CreateUnbounded<(string, byte[], NatsHeaders)>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Dictionary<string, List<INatsSub<byte[]>>> _subscriptions = new(StringComparer.Ordinal);
+    private readonly ClusterDeduplicator _deduplicator = new();
+    private readonly CancellationTokenSource _stop = new();
+    private readonly List<Task> _loops = [];
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> _active = new(StringComparer.Ordinal);
+    private long _sequence;
+    private int _disposed;
+
+    public NatsCluster(ClusterOptions options, MqttBroker broker, ILogger<NatsCluster> logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options;
+        _broker = broker;
+        _logger = logger;
+        Node = options.Node;
+        _nats = new NatsConnection(NatsOpts.Default with { Url = string.Join(",", options.Urls), Name = "starling-" + Node, Echo = false, SubPendingChannelCapacity = 65536 });
+    }
+
+    /// <summary>This node's name in the cluster.</summary>
+    public string Node { get; }
+
+    /// <summary>Messages sent to other nodes, and received from them (duplicates dropped not counted).</summary>
+    public (long Sent, long Received) Totals => (Interlocked.Read(ref _sent), Interlocked.Read(ref _received));
+
+    private long _sent;
+    private long _received;
+
+    /// <summary>Whether this node's NATS subscriptions for <paramref name="topicFilter"/> are in place (the server has them).</summary>
+    public bool IsRouting(string topicFilter) => _active.ContainsKey(topicFilter);
+
+    /// <summary>Connects to NATS (the broker does not start without it) and attaches to the broker; call before the broker starts.</summary>
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _nats.ConnectAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10), cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is NatsException or TimeoutException)
+        {
+            throw new InvalidOperationException($"Starling:Cluster: cannot reach NATS at {string.Join(", ", _options.Urls)}: {ex.Message}", ex);
+        }
+
+        var retained = await _nats.SubscribeCoreAsync<byte[]>(ClusterSubjects.RetainedSubject, cancellationToken: cancellationToken).ConfigureAwait(false);
+        _loops.Add(Task.Run(() => ReceiveAsync(retained, retainedFeed: true), CancellationToken.None));
+        _broker.AttachCluster(this);
+        _loops.Add(Task.Run(ApplyFilterChangesAsync, CancellationToken.None));
+        _loops.Add(Task.Run(SendAsync, CancellationToken.None));
+        Joined(_logger, Node, string.Join(", ", _options.Urls));
+    }
+
+    /// <inheritdoc />
+    public void FilterAdded(string topicFilter) => _filterChanges.Writer.TryWrite((true, topicFilter));
+
+    /// <inheritdoc />
+    public void FilterRemoved(string topicFilter) => _filterChanges.Writer.TryWrite((false, topicFilter));
+
+    /// <inheritdoc />
+    public void Forward(ApplicationMessage message)
+    {
+        var headers = new NatsHeaders
+        {
+            [OriginHeader] = Node,
+            [SequenceHeader] = Interlocked.Increment(ref _sequence).ToString(CultureInfo.InvariantCulture),
+            [QoSHeader] = ((int)message.QoS).ToString(CultureInfo.InvariantCulture),
+            [RetainHeader] = message.Retain ? "1" : "0",
+        };
+        if (message.SenderClientId is { } sender)
+        {
+            headers[SenderHeader] = sender;
+        }
+
+        // Copied now: the payload may be a connection's scratch buffer, reused once this returns.
+        byte[] payload = message.Payload.ToArray();
+        string subject = ClusterSubjects.ForTopic(message.Topic);
+        _outgoing.Writer.TryWrite((subject, payload, headers));
+        if (message.Retain)
+        {
+            // Every node stores it, subscribed to its topic or not; the topic rides in a header.
+            var feed = new NatsHeaders { [OriginHeader] = Node, [TopicSubjectHeader] = subject, [QoSHeader] = headers[QoSHeader] };
+            _outgoing.Writer.TryWrite((ClusterSubjects.RetainedSubject, payload, feed));
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return; // the hosted service leaves at stop, and the container disposes at the end
+        }
+
+        _filterChanges.Writer.TryComplete();
+        _outgoing.Writer.TryComplete();
+        await _stop.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            Task[] loops;
+            lock (_loops)
+            {
+                loops = [.. _loops];
+            }
+
+            await Task.WhenAll(loops).WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or TimeoutException or NatsException)
+        {
+        }
+
+        await _nats.DisposeAsync().ConfigureAwait(false);
+        _stop.Dispose();
+    }
+
+    /// <summary>One message at a time, in the order they were published here (order per publisher holds across nodes).</summary>
+    private async Task SendAsync()
+    {
+        await foreach (var (subject, payload, headers) in _outgoing.Reader.ReadAllAsync().ConfigureAwait(false))
+        {
+            try
+            {
+                await _nats.PublishAsync(subject, payload, headers, cancellationToken: _stop.Token).ConfigureAwait(false);
+                Interlocked.Increment(ref _sent);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            catch (Exception ex) when (ex is NatsException or InvalidOperationException)
+            {
+                SendFailed(_logger, ex, subject);
+            }
+        }
+    }
+
+    private async Task ApplyFilterChangesAsync()
+    {
+        await foreach (var (added, filter) in _filterChanges.Reader.ReadAllAsync().ConfigureAwait(false))
+        {
+            try
+            {
+                if (added && !_subscriptions.ContainsKey(filter))
+                {
+                    var subscriptions = new List<INatsSub<byte[]>>();
+                    foreach (string subject in ClusterSubjects.ForFilter(filter))
+                    {
+                        var subscription = await _nats.SubscribeCoreAsync<byte[]>(subject, cancellationToken: _stop.Token).ConfigureAwait(false);
+                        subscriptions.Add(subscription);
+                        lock (_loops)
+                        {
+                            _loops.Add(Task.Run(() => ReceiveAsync(subscription), CancellationToken.None));
+                        }
+                    }
+
+                    _subscriptions[filter] = subscriptions;
+                    await _nats.PingAsync(_stop.Token).ConfigureAwait(false); // the server has taken the SUBs once it answers
+                    _active[filter] = true;
+                }
+                else if (!added && _subscriptions.Remove(filter, out var subscriptions))
+                {
+                    _active.TryRemove(filter, out _);
+                    foreach (var subscription in subscriptions)
+                    {
+                        await subscription.DisposeAsync().ConfigureAwait(false);
+                    }
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            catch (Exception ex) when (ex is NatsException or InvalidOperationException)
+            {
+                SubscribeFailed(_logger, ex, filter);
+            }
+        }
+    }
+
+    private async Task ReceiveAsync(INatsSub<byte[]> subscription, bool retainedFeed = false)
+    {
+        try
+        {
+            await foreach (var message in subscription.Msgs.ReadAllAsync(_stop.Token).ConfigureAwait(false))
+            {
+                if (retainedFeed)
+                {
+                    StoreRetained(message);
+                }
+                else
+                {
+                    Deliver(message);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private void Deliver(NatsMsg<byte[]> message)
+    {
+        var headers = message.Headers;
+        if (headers is null || !headers.TryGetValue(OriginHeader, out var origin) || !headers.TryGetValue(SequenceHeader, out var sequence)
+            || !long.TryParse(sequence.ToString(), CultureInfo.InvariantCulture, out long number))
+        {
+            return; // not a Starling node's
+        }
+
+        string node = origin.ToString();
+        if (node == Node || !_deduplicator.IsNew(node, number))
+        {
+            return;
+        }
+
+        string topic;
+        try
+        {
+            topic = ClusterSubjects.TopicOf(message.Subject);
+        }
+        catch (FormatException)
+        {
+            return;
+        }
+
+        var qos = headers.TryGetValue(QoSHeader, out var q) && int.TryParse(q.ToString(), CultureInfo.InvariantCulture, out int level) && level is >= 0 and <= 2 ? (MqttQualityOfService)level : MqttQualityOfService.AtMostOnce;
+        bool retain = headers.TryGetValue(RetainHeader, out var r) && r.ToString() == "1";
+        string? sender = headers.TryGetValue(SenderHeader, out var s) ? s.ToString() : null;
+        Interlocked.Increment(ref _received);
+        _broker.PublishFromCluster(new ApplicationMessage(topic, message.Data ?? [], qos, retain, properties: null, senderClientId: sender));
+    }
+
+    private void StoreRetained(NatsMsg<byte[]> message)
+    {
+        if (message.Headers is not { } headers || !headers.TryGetValue(OriginHeader, out var origin) || origin.ToString() == Node
+            || !headers.TryGetValue(TopicSubjectHeader, out var subject))
+        {
+            return;
+        }
+
+        try
+        {
+            var qos = headers.TryGetValue(QoSHeader, out var q) && int.TryParse(q.ToString(), CultureInfo.InvariantCulture, out int level) && level is >= 0 and <= 2 ? (MqttQualityOfService)level : MqttQualityOfService.AtMostOnce;
+            _broker.StoreRetainedFromCluster(new ApplicationMessage(ClusterSubjects.TopicOf(subject.ToString()), message.Data ?? [], qos, retain: true));
+        }
+        catch (FormatException)
+        {
+        }
+    }
+
+    [LoggerMessage(300, LogLevel.Information, "Cluster node '{Node}' joined through NATS at {Urls}.")]
+    private static partial void Joined(ILogger logger, string node, string urls);
+
+    [LoggerMessage(301, LogLevel.Warning, "Cluster: a message on '{Subject}' could not be sent to NATS.")]
+    private static partial void SendFailed(ILogger logger, Exception exception, string subject);
+
+    [LoggerMessage(302, LogLevel.Warning, "Cluster: the filter '{Filter}' could not be subscribed in NATS.")]
+    private static partial void SubscribeFailed(ILogger logger, Exception exception, string filter);
+}

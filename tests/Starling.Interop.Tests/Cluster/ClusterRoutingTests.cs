@@ -1,0 +1,178 @@
+using Microsoft.Extensions.DependencyInjection;
+using MQTTnet.Formatter;
+using MQTTnet.Protocol;
+using Starling.Cluster;
+using Starling.Interop.Tests.Infrastructure;
+using Starling.TestSupport;
+
+namespace Starling.Interop.Tests.Cluster;
+
+/// <summary>
+/// Three brokers joined through a real nats-server (Debian's, started here on 127.0.0.1): a message published on one
+/// reaches the subscribers of the others, wildcards and the $ rule are decided by the receiving broker, retained
+/// messages reach every node. Clients are MQTTnet and mosquitto_pub/sub.
+/// </summary>
+public sealed class ClusterRoutingTests : IAsyncLifetime
+{
+    private NatsServer _nats = null!;
+    private readonly List<BrokerFixture> _nodes = [];
+
+    public async Task InitializeAsync()
+    {
+        _nats = NatsServer.Start();
+        for (int i = 1; i <= 3; i++)
+        {
+            _nodes.Add(await BrokerFixture.StartAsync(null, $"--Starling:Cluster:NatsUrl={_nats.Url}", $"--Starling:Cluster:NodeName=node{i}"));
+        }
+    }
+
+    public async Task DisposeAsync()
+    {
+        foreach (var node in _nodes)
+        {
+            await node.DisposeAsync();
+        }
+
+        _nats.Dispose();
+    }
+
+    [Theory]
+    [InlineData(MqttQualityOfServiceLevel.AtMostOnce)]
+    [InlineData(MqttQualityOfServiceLevel.AtLeastOnce)]
+    [InlineData(MqttQualityOfServiceLevel.ExactlyOnce)]
+    public async Task PublishOnOneNode_ReachesSubscribersOnTheOthers_AtTheGrantedQoS(MqttQualityOfServiceLevel qos)
+    {
+        await using var onTwo = await MqttNet.ConnectAsync(_nodes[1], "sub-two", MqttProtocolVersion.V500);
+        await using var onThree = await MqttNet.ConnectAsync(_nodes[2], "sub-three");
+        await onTwo.SubscribeAsync("plant/+/temp", MqttQualityOfServiceLevel.ExactlyOnce);
+        await onThree.SubscribeAsync("plant/#", MqttQualityOfServiceLevel.AtLeastOnce);
+        await WhenRoutingAsync("plant/+/temp", "plant/#");
+
+        await using var publisher = await MqttNet.ConnectAsync(_nodes[0], "pub-one");
+        for (int i = 0; i < 20; i++)
+        {
+            await publisher.PublishAsync("plant/hall/temp", $"m{i}", qos);
+        }
+
+        foreach (var (subscriber, granted) in new[] { (onTwo, MqttQualityOfServiceLevel.ExactlyOnce), (onThree, MqttQualityOfServiceLevel.AtLeastOnce) })
+        {
+            for (int i = 0; i < 20; i++)
+            {
+                var message = subscriber.Next();
+                Assert.Equal("plant/hall/temp", message.Topic);
+                Assert.Equal($"m{i}", MqttNet.Text(message)); // in order, each once
+                Assert.Equal((MqttQualityOfServiceLevel)Math.Min((int)qos, (int)granted), message.QualityOfServiceLevel);
+            }
+
+            Assert.Null(subscriber.Next(TimeSpan.FromMilliseconds(300)));
+        }
+    }
+
+    [Fact]
+    public async Task Wildcards_MatchAcrossNodes_ParentLevelAndDollarRule_MQTT_4_7_1_2_MQTT_4_7_2_1()
+    {
+        await using var all = await MqttNet.ConnectAsync(_nodes[1], "sub-all");
+        await all.SubscribeAsync("#", MqttQualityOfServiceLevel.AtLeastOnce);
+        await using var parent = await MqttNet.ConnectAsync(_nodes[2], "sub-parent");
+        await parent.SubscribeAsync("sport/tennis/#", MqttQualityOfServiceLevel.AtLeastOnce);
+        await WhenRoutingAsync("#", "sport/tennis/#");
+
+        string port = _nodes[0].Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        foreach (var (topic, text) in new[] { ("$internal/x", "hidden"), ("sport/tennis", "parent"), ("sport/tennis/odd level.with*dots>", "odd") })
+        {
+            var (code, _, error) = await Mosquitto.RunAsync("mosquitto_pub", ["-h", "127.0.0.1", "-p", port, "-t", topic, "-m", text, "-q", "1"], TimeSpan.FromSeconds(10));
+            Assert.True(code == 0, error);
+        }
+
+        Assert.Equal(["sport/tennis", "sport/tennis/odd level.with*dots>"], new[] { all.Next(), all.Next() }.Select(m => m.Topic));
+        Assert.Null(all.Next(TimeSpan.FromMilliseconds(300))); // "#" never matches a $ topic
+        Assert.Equal(["parent", "odd"], new[] { parent.Next(), parent.Next() }.Select(MqttNet.Text));
+    }
+
+    [Fact]
+    public async Task Retained_PublishedOnOneNode_IsServedByEveryNode_AndDeletedEverywhere_MQTT_3_3_1_10()
+    {
+        await using (var publisher = await MqttNet.ConnectAsync(_nodes[0], "retain-pub"))
+        {
+            await publisher.PublishAsync("status/line1", "running", MqttQualityOfServiceLevel.AtLeastOnce, retain: true);
+        }
+
+        foreach (var node in _nodes.Skip(1))
+        {
+            await Poll.UntilAsync(() => Retained(node, "status/line1") == "running", "the retained message on every node");
+        }
+
+        string port = _nodes[2].Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var (_, output, _) = await Mosquitto.RunAsync("mosquitto_sub", ["-h", "127.0.0.1", "-p", port, "-t", "status/#", "-v", "-C", "1", "-W", "5"], TimeSpan.FromSeconds(10));
+        Assert.Equal("status/line1 running", output.Trim());
+
+        await using (var deleter = await MqttNet.ConnectAsync(_nodes[1], "retain-del"))
+        {
+            await deleter.Client.PublishAsync(new MQTTnet.MqttApplicationMessageBuilder().WithTopic("status/line1").WithRetainFlag().WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build());
+        }
+
+        foreach (var node in _nodes)
+        {
+            await Poll.UntilAsync(() => Retained(node, "status/line1") is null, "the deletion on every node");
+        }
+    }
+
+    [Fact]
+    public async Task Unsubscribed_NodeGetsNothing_AndAFilterHeldTwiceStaysUntilBothGo()
+    {
+        await using var first = await MqttNet.ConnectAsync(_nodes[1], "twice-a");
+        await using var second = await MqttNet.ConnectAsync(_nodes[1], "twice-b");
+        await first.SubscribeAsync("dup/+", MqttQualityOfServiceLevel.AtLeastOnce);
+        await second.SubscribeAsync("dup/+", MqttQualityOfServiceLevel.AtLeastOnce);
+        await first.SubscribeAsync("dup/#", MqttQualityOfServiceLevel.AtLeastOnce); // overlaps: one copy still, per subscriber
+        await WhenRoutingAsync("dup/+", "dup/#");
+        await using var publisher = await MqttNet.ConnectAsync(_nodes[0], "dup-pub");
+        await publisher.PublishAsync("dup/1", "one", MqttQualityOfServiceLevel.AtLeastOnce);
+        Assert.Equal("one", MqttNet.Text(first.Next()));
+        Assert.Null(first.Next(TimeSpan.FromMilliseconds(300))); // the broker sends one copy for overlapping subscriptions, and the node got one from NATS
+        Assert.Equal("one", MqttNet.Text(second.Next()));
+
+        await first.Client.UnsubscribeAsync(new MQTTnet.MqttClientUnsubscribeOptionsBuilder().WithTopicFilter("dup/+").Build());
+        await first.Client.UnsubscribeAsync(new MQTTnet.MqttClientUnsubscribeOptionsBuilder().WithTopicFilter("dup/#").Build());
+        var cluster = _nodes[1].Services.GetRequiredService<NatsCluster>();
+        await Poll.UntilAsync(() => !cluster.IsRouting("dup/#"), "the last dup/# to leave NATS");
+        Assert.True(cluster.IsRouting("dup/+")); // still held by the second client
+        await publisher.PublishAsync("dup/2", "two", MqttQualityOfServiceLevel.AtLeastOnce);
+        Assert.Equal("two", MqttNet.Text(second.Next())); // the node still holds dup/+ for the second client
+        Assert.Null(first.Next(TimeSpan.FromMilliseconds(300)));
+    }
+
+    [Fact]
+    public void Subjects_EscapeWhatNatsCannotCarry_AndComeBack()
+    {
+        foreach (string topic in new[] { "a/b", "", "/", "a//b", "odd level.with*dots>", "~tilde", "ünï/cødé", "$SYS/broker", "a/+x" })
+        {
+            string subject = ClusterSubjects.ForTopic(topic);
+            Assert.DoesNotContain(' ', subject);
+            Assert.All(subject.Split('.'), token => Assert.NotEmpty(token));
+            Assert.Equal(topic, ClusterSubjects.TopicOf(subject));
+        }
+
+        Assert.Equal(["starling.m.>"], ClusterSubjects.ForFilter("#"));
+        Assert.Equal(["starling.m.a", "starling.m.a.>"], ClusterSubjects.ForFilter("a/#"));
+        Assert.Equal(["starling.m.*.b"], ClusterSubjects.ForFilter("+/b"));
+    }
+
+    private static string? Retained(BrokerFixture node, string topic)
+    {
+        var found = new List<Broker.Routing.ApplicationMessage>();
+        node.Broker.RetainedMessages.Match(topic, found);
+        return found.Count == 0 ? null : System.Text.Encoding.UTF8.GetString(found[0].Payload.Span);
+    }
+
+    /// <summary>A node's NATS subscription follows its SUBACK: wait until every node holding <paramref name="filters"/> has it in NATS.</summary>
+    private async Task WhenRoutingAsync(params string[] filters)
+    {
+        foreach (string filter in filters)
+        {
+            await Poll.UntilAsync(
+                () => _nodes.Any(n => n.Services.GetRequiredService<NatsCluster>().IsRouting(filter)),
+                $"NATS to route {filter}");
+        }
+    }
+}
