@@ -4,7 +4,7 @@ using Microsoft.Extensions.Logging;
 using NATS.Client.Core;
 using Starling.Broker;
 using Starling.Broker.Routing;
-using Starling.Mqtt;
+using Starling.Broker.Storage;
 
 namespace Starling.Cluster;
 
@@ -19,10 +19,6 @@ public sealed partial class NatsCluster : IRemoteRoutes, IAsyncDisposable
 {
     private const string OriginHeader = "Starling-Origin";
     private const string SequenceHeader = "Starling-Seq";
-    private const string QoSHeader = "Starling-QoS";
-    private const string RetainHeader = "Starling-Retain";
-    private const string SenderHeader = "Starling-Sender";
-    private const string TopicSubjectHeader = "Starling-Subject";
 
     private readonly ClusterOptions _options;
     private readonly MqttBroker _broker;
@@ -93,23 +89,17 @@ public sealed partial class NatsCluster : IRemoteRoutes, IAsyncDisposable
         {
             [OriginHeader] = Node,
             [SequenceHeader] = Interlocked.Increment(ref _sequence).ToString(CultureInfo.InvariantCulture),
-            [QoSHeader] = ((int)message.QoS).ToString(CultureInfo.InvariantCulture),
-            [RetainHeader] = message.Retain ? "1" : "0",
         };
-        if (message.SenderClientId is { } sender)
-        {
-            headers[SenderHeader] = sender;
-        }
 
-        // Copied now: the payload may be a connection's scratch buffer, reused once this returns.
-        byte[] payload = message.Payload.ToArray();
+        // The whole message as the store encodes it (payload, QoS, retain, the 5.0 properties, the sender for No
+        // Local, the expiry as a time): encoded now, since the payload may be a connection's scratch buffer.
+        byte[] encoded = StoredMessageCodec.Encode(message.ToStored());
         string subject = ClusterSubjects.ForTopic(message.Topic);
-        _outgoing.Writer.TryWrite((subject, payload, headers));
+        _outgoing.Writer.TryWrite((subject, encoded, headers));
         if (message.Retain)
         {
-            // Every node stores it, subscribed to its topic or not; the topic rides in a header.
-            var feed = new NatsHeaders { [OriginHeader] = Node, [TopicSubjectHeader] = subject, [QoSHeader] = headers[QoSHeader] };
-            _outgoing.Writer.TryWrite((ClusterSubjects.RetainedSubject, payload, feed));
+            // Every node stores it, subscribed to its topic or not.
+            _outgoing.Writer.TryWrite((ClusterSubjects.RetainedSubject, encoded, new NatsHeaders { [OriginHeader] = Node }));
         }
     }
 
@@ -251,28 +241,42 @@ public sealed partial class NatsCluster : IRemoteRoutes, IAsyncDisposable
             return;
         }
 
-        var qos = headers.TryGetValue(QoSHeader, out var q) && int.TryParse(q.ToString(), CultureInfo.InvariantCulture, out int level) && level is >= 0 and <= 2 ? (MqttQualityOfService)level : MqttQualityOfService.AtMostOnce;
-        bool retain = headers.TryGetValue(RetainHeader, out var r) && r.ToString() == "1";
-        string? sender = headers.TryGetValue(SenderHeader, out var s) ? s.ToString() : null;
-        Interlocked.Increment(ref _received);
-        _broker.PublishFromCluster(new ApplicationMessage(topic, message.Data ?? [], qos, retain, properties: null, senderClientId: sender));
+        if (Decode(message.Data) is { } live && live.Topic == topic)
+        {
+            Interlocked.Increment(ref _received);
+            _broker.PublishFromCluster(live);
+        }
     }
 
     private void StoreRetained(NatsMsg<byte[]> message)
     {
-        if (message.Headers is not { } headers || !headers.TryGetValue(OriginHeader, out var origin) || origin.ToString() == Node
-            || !headers.TryGetValue(TopicSubjectHeader, out var subject))
+        if (message.Headers is not { } headers || !headers.TryGetValue(OriginHeader, out var origin) || origin.ToString() == Node)
         {
             return;
         }
 
+        // An expired one is not stored; an empty payload deletes the topic's [MQTT-3.3.1-10].
+        if (Decode(message.Data) is { } live)
+        {
+            _broker.StoreRetainedFromCluster(live);
+        }
+    }
+
+    /// <summary>The message another node encoded, with its expiry counted down to now; null when expired or not one.</summary>
+    private static ApplicationMessage? Decode(byte[]? data)
+    {
+        if (data is null)
+        {
+            return null;
+        }
+
         try
         {
-            var qos = headers.TryGetValue(QoSHeader, out var q) && int.TryParse(q.ToString(), CultureInfo.InvariantCulture, out int level) && level is >= 0 and <= 2 ? (MqttQualityOfService)level : MqttQualityOfService.AtMostOnce;
-            _broker.StoreRetainedFromCluster(new ApplicationMessage(ClusterSubjects.TopicOf(subject.ToString()), message.Data ?? [], qos, retain: true));
+            return StoredMessageCodec.Decode(data).ToLive();
         }
-        catch (FormatException)
+        catch (Exception ex) when (ex is FormatException or InvalidDataException or ArgumentException or IndexOutOfRangeException)
         {
+            return null;
         }
     }
 

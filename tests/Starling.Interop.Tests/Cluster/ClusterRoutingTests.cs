@@ -1,5 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
+using MQTTnet;
 using MQTTnet.Formatter;
+using MQTTnet.Packets;
 using MQTTnet.Protocol;
 using Starling.Cluster;
 using Starling.Interop.Tests.Infrastructure;
@@ -140,6 +142,22 @@ public sealed class ClusterRoutingTests : IAsyncLifetime
         await publisher.PublishAsync("dup/2", "two", MqttQualityOfServiceLevel.AtLeastOnce);
         Assert.Equal("two", MqttNet.Text(second.Next())); // the node still holds dup/+ for the second client
         Assert.Null(first.Next(TimeSpan.FromMilliseconds(300)));
+    }
+
+    [Fact]
+    public async Task Properties_CrossNodes_UserPropertiesContentTypeAndExpiry_MQTT_3_3_2_6()
+    {
+        await using var subscriber = await MqttNet.ConnectAsync(_nodes[2], "props-sub", MqttProtocolVersion.V500);
+        await subscriber.SubscribeAsync("props/#", MqttQualityOfServiceLevel.AtLeastOnce);
+        await WhenRoutingAsync("props/#");
+        await using var publisher = await MqttNet.ConnectAsync(_nodes[0], "props-pub", MqttProtocolVersion.V500);
+        await publisher.Client.PublishAsync(new MQTTnet.MqttApplicationMessageBuilder()
+            .WithTopic("props/a").WithPayload("p").WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
+            .WithContentType("text/plain").WithUserProperty("origin", "node1"u8.ToArray()).WithMessageExpiryInterval(120).Build());
+        var message = subscriber.Next();
+        Assert.Equal("text/plain", message.ContentType);
+        Assert.Contains(message.UserProperties, p => p.Name == "origin" && p.ReadValueAsString() == "node1");
+        Assert.InRange(message.MessageExpiryInterval, 1u, 120u); // counted down, never past what was sent
     }
 
     [Fact]
