@@ -8,13 +8,8 @@ namespace Starling.Storage.Sqlite;
 /// </summary>
 public sealed class SqliteDatabase : IDisposable
 {
-    /// <summary>
-    /// The schema this code writes (PRAGMA user_version); a file with another is refused, not guessed at. Version 2
-    /// added <c>journal_applied</c>, how far the tables hold the journal's log file (<see cref="JournalLogFile"/>); a
-    /// version 1 file is taken up as it is, gaining the table.
-    /// A broker that reads only version 1 refuses a version 2 file, since it would not replay the log.
-    /// </summary>
-    private const int SchemaVersion = 2;
+    /// <summary>The schema this code writes (PRAGMA user_version); a file with another is refused, not guessed at.</summary>
+    private const int SchemaVersion = 1;
 
     private const string Schema = """
         CREATE TABLE IF NOT EXISTS sessions (
@@ -56,11 +51,6 @@ public sealed class SqliteDatabase : IDisposable
             topic TEXT NOT NULL PRIMARY KEY,
             message BLOB NOT NULL
         ) WITHOUT ROWID;
-        CREATE TABLE IF NOT EXISTS journal_applied (
-            id INTEGER NOT NULL PRIMARY KEY CHECK (id = 0),
-            batch INTEGER NOT NULL
-        );
-        INSERT OR IGNORE INTO journal_applied VALUES (0, 0);
         """;
 
     /// <summary>The size the log is truncated back to after a checkpoint.</summary>
@@ -100,22 +90,17 @@ public sealed class SqliteDatabase : IDisposable
             Execute(options.Synchronous == SqliteSynchronous.Full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
             Execute(Schema);
             Execute($"PRAGMA user_version={SchemaVersion}");
-            LogFile = System.IO.Path.Combine(System.IO.Path.GetDirectoryName(File)!, JournalLogFile.FileName);
-            long applied = (long)Scalar("SELECT batch FROM journal_applied")!;
-            (ReplayedEntries, applied) = JournalLog.Replay(_connection, LogFile, applied); // what a crash left in the log, before the stores load the tables
-            Log = new JournalLogFile(LogFile, options.Synchronous == SqliteSynchronous.Full, applied + 1);
             Execute("PRAGMA incremental_vacuum");
-            MaximumSizeBytes = options.MaximumSizeBytes;
             if (options.MaximumSizeBytes > 0)
             {
                 long pageSize = (long)Scalar("PRAGMA page_size")!;
                 Scalar($"PRAGMA max_page_count={Math.Max(1, options.MaximumSizeBytes / pageSize)}");
             }
         }
-        catch (Exception ex) when (ex is SqliteException or InvalidDataException)
+        catch (SqliteException ex)
         {
             _connection.Dispose();
-            throw new StoreUnreadableException(ex is InvalidDataException ? LogFile! : File, ex.Message, ex);
+            throw new StoreUnreadableException(File, ex.Message, ex);
         }
         catch
         {
@@ -126,33 +111,6 @@ public sealed class SqliteDatabase : IDisposable
 
     /// <summary>The database file's full path.</summary>
     public string File { get; }
-
-    /// <summary>The cap on the store's size in bytes (the tables and the journal's log together); 0 when none.</summary>
-    public long MaximumSizeBytes { get; }
-
-    /// <summary>The tables' size in bytes (pages in use times the page size).</summary>
-    public long SizeBytes
-    {
-        get
-        {
-            lock (Gate)
-            {
-                return (long)Scalar("PRAGMA page_count")! * (long)Scalar("PRAGMA page_size")!;
-            }
-        }
-    }
-
-    /// <summary>The journal's log file (<see cref="JournalLogFile"/>), next to <see cref="File"/>.</summary>
-    public string LogFile { get; } = "";
-
-    /// <summary>How many entries of the journal's log the open applied to the tables (left there by a crash).</summary>
-    public int ReplayedEntries { get; }
-
-    /// <summary>Set by a running <see cref="SqliteJournal"/>: applies its log to the tables (called under <see cref="Gate"/>) before they are read.</summary>
-    internal Action? ApplyLog { get; set; }
-
-    /// <summary>The journal's log, opened after the replay, for <see cref="SqliteJournal"/>.</summary>
-    internal JournalLogFile Log { get; } = null!;
 
     /// <summary>Taken around every use of <see cref="Connection"/>.</summary>
     internal Lock Gate { get; } = new();
@@ -168,11 +126,7 @@ public sealed class SqliteDatabase : IDisposable
         }
     }
 
-    /// <summary>
-    /// Copies the whole store, consistent, into <paramref name="destinationFile"/> while the broker runs (SQLite's
-    /// online backup), and the journal's log not yet in the tables next to it (<see cref="JournalLogFile.FileName"/>):
-    /// a store opened on the copy replays it.
-    /// </summary>
+    /// <summary>Copies the whole store, consistent, into <paramref name="destinationFile"/> while the broker runs (SQLite's online backup).</summary>
     public void BackupTo(string destinationFile)
     {
         using var destination = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = destinationFile, Pooling = false }.ToString());
@@ -180,7 +134,6 @@ public sealed class SqliteDatabase : IDisposable
         lock (Gate)
         {
             _connection.BackupDatabase(destination);
-            Log.CopyTo(System.IO.Path.Combine(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(destinationFile))!, JournalLogFile.FileName));
         }
     }
 
@@ -196,15 +149,13 @@ public sealed class SqliteDatabase : IDisposable
             }
 
             _connection.Dispose();
-            Log?.Dispose();
         }
     }
 
-    internal void Execute(string sql, SqliteTransaction? transaction = null)
+    internal void Execute(string sql)
     {
         using var command = _connection.CreateCommand();
         command.CommandText = sql;
-        command.Transaction = transaction;
         command.ExecuteNonQuery();
     }
 
@@ -225,9 +176,9 @@ public sealed class SqliteDatabase : IDisposable
 
         // Reading the header: a file that is not a database fails here ("file is not a database").
         long version = (long)Scalar("PRAGMA user_version")!;
-        if (version is not (0 or 1 or SchemaVersion))
+        if (version is not (0 or SchemaVersion))
         {
-            throw new StoreUnreadableException(File, $"it has schema version {version}, this broker reads 1 to {SchemaVersion}");
+            throw new StoreUnreadableException(File, $"it has schema version {version}, this broker reads {SchemaVersion}");
         }
 
         // Every page: a truncated or damaged file fails here instead of losing rows silently later.

@@ -44,7 +44,6 @@ public sealed class SqliteSessionStateStore : ISessionStateStore
     {
         lock (_database.Gate)
         {
-            _database.ApplyLog?.Invoke(); // what a running journal committed to its log is part of the state read
             var subscriptions = Group("SELECT client_id, filter, qos, no_local, retain_as_published, retain_handling, subscription_id FROM subscriptions", r =>
                 new StoredSubscription(r.GetString(1), (MqttQualityOfService)r.GetInt64(2), r.GetBoolean(3), r.GetBoolean(4), (byte)r.GetInt64(5), (uint)r.GetInt64(6)));
             var inflight = new Dictionary<string, List<StoredInflight>>(StringComparer.Ordinal);
