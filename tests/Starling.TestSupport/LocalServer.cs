@@ -1,0 +1,97 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+
+namespace Starling.TestSupport;
+
+/// <summary>
+/// A real server a test starts itself (Debian's redis-server, nats-server): on 127.0.0.1 and a free port, its files
+/// in a temporary directory, ready once the port accepts; killed and its directory removed on dispose.
+/// </summary>
+public abstract class LocalServer : IDisposable
+{
+    private readonly Process _process;
+    private int _disposed;
+
+    /// <param name="program">The executable, found on the PATH.</param>
+    /// <param name="name">What it is, for the temporary directory's name.</param>
+    /// <param name="arguments">Its arguments, given the port and the directory.</param>
+    protected LocalServer(string program, string name, Func<int, string, IEnumerable<string>> arguments)
+    {
+        ArgumentNullException.ThrowIfNull(arguments);
+        Directory = Path.Combine(Path.GetTempPath(), $"starling-{name}-" + Guid.NewGuid().ToString("N"));
+        System.IO.Directory.CreateDirectory(Directory);
+        Port = FreePort();
+        var info = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (string argument in arguments(Port, Directory))
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        try
+        {
+            _process = Process.Start(info)!;
+        }
+        catch (System.ComponentModel.Win32Exception ex)
+        {
+            throw new InvalidOperationException($"{program} is not installed: scripts/test.sh installs Debian's {program}.", ex);
+        }
+
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+        var waited = Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                using var client = new TcpClient();
+                client.Connect(IPAddress.Loopback, Port);
+                return;
+            }
+            catch (SocketException) when (waited.Elapsed < TimeSpan.FromSeconds(10) && !_process.HasExited)
+            {
+                Thread.Sleep(50);
+            }
+        }
+    }
+
+    public int Port { get; }
+
+    public string Directory { get; }
+
+    protected static string Text(int value) => value.ToString(CultureInfo.InvariantCulture);
+
+    public void Dispose()
+    {
+        Dispose(disposing: true);
+        GC.SuppressFinalize(this);
+    }
+
+    protected virtual void Dispose(bool disposing)
+    {
+        if (!disposing || Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
+        if (!_process.HasExited)
+        {
+            _process.Kill();
+            _process.WaitForExit();
+        }
+
+        _process.Dispose();
+        if (System.IO.Directory.Exists(Directory))
+        {
+            System.IO.Directory.Delete(Directory, recursive: true);
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
