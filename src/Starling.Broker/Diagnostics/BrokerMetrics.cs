@@ -93,7 +93,30 @@ public sealed class BrokerMetrics : IDisposable
     public long MessagesDropped => QoS0DroppedTotal + QueueFullDroppedTotal + Interlocked.Read(ref _oversizeDroppedTotal);
 
     /// <summary>The gauges now (connections, sessions, subscriptions...).</summary>
-    public BrokerState State => _state?.Invoke() ?? default;
+    /// <remarks>
+    /// One collection reads it for six instruments, and each read walks every session: a reading is reused for a
+    /// quarter of a second, so a scrape walks them once.
+    /// </remarks>
+    public BrokerState State
+    {
+        get
+        {
+            var cached = Volatile.Read(ref _stateReading);
+            long now = Environment.TickCount64;
+            if (cached is not null && now - cached.At < 250)
+            {
+                return cached.State;
+            }
+
+            var state = _state?.Invoke() ?? default;
+            Volatile.Write(ref _stateReading, new StateReading(state, now));
+            return state;
+        }
+    }
+
+    private StateReading? _stateReading;
+
+    private sealed record StateReading(BrokerState State, long At);
 
     /// <summary>CONNECTs refused so far, by reason.</summary>
     public IReadOnlyDictionary<string, long> ConnectionsRefused => _refused.ToDictionary(p => p.Key, p => Interlocked.Read(ref p.Value.Value), StringComparer.Ordinal);
