@@ -16,7 +16,8 @@ internal sealed class SysTopics(MqttBroker broker, IOptions<StarlingServerOption
     /// <summary>The broker's version, as <c>$SYS/broker/version</c> says it.</summary>
     public static string Version { get; } = "starling " + (typeof(MqttBroker).Assembly.GetName().Version?.ToString(3) ?? "0.0.0");
 
-    private readonly DateTimeOffset _started = DateTimeOffset.UtcNow;
+    /// <summary>The process's start, as the admin API's uptime counts it too.</summary>
+    private readonly DateTimeOffset _started = System.Diagnostics.Process.GetCurrentProcess().StartTime.ToUniversalTime();
     private readonly LoadAverage[] _loads = [new(), new(), new(), new()];
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
