@@ -14,6 +14,9 @@ public sealed class ClusterOptions
     /// <summary>This node's name, unique in the cluster (default: the machine name and the process id).</summary>
     public string? NodeName { get; set; }
 
+    /// <summary>Copies of the retained stream NATS keeps (its JetStream replicas; at most the number of NATS servers).</summary>
+    public int RetainedReplicas { get; set; } = 1;
+
     public bool Enabled => !string.IsNullOrWhiteSpace(NatsUrl) || NatsUrls.Count > 0;
 
     public IReadOnlyList<string> Urls => [.. (NatsUrl is { Length: > 0 } one ? [one] : Array.Empty<string>()).Concat(NatsUrls)];

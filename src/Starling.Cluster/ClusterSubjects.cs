@@ -13,13 +13,21 @@ public static class ClusterSubjects
 {
     public const string Prefix = "starling.m";
 
-    /// <summary>The retained feed: every retained message (and deletion) again, on one subject every node subscribes to, so each node's store mirrors them in order.</summary>
-    public const string RetainedSubject = "starling.retained";
+    /// <summary>
+    /// Retained messages (and deletions) again, one subject per topic under this prefix, captured by the JetStream
+    /// stream that keeps the last message per subject, so a node that joins later finds them all.
+    /// </summary>
+    public const string RetainedPrefix = "starling.r";
 
-    public static string ForTopic(string topic)
+    public static string ForTopic(string topic) => Subject(Prefix, topic);
+
+    /// <summary>The subject of <paramref name="topic"/>'s retained message in the retained stream.</summary>
+    public static string ForRetained(string topic) => Subject(RetainedPrefix, topic);
+
+    private static string Subject(string prefix, string topic)
     {
         ArgumentNullException.ThrowIfNull(topic);
-        var subject = new StringBuilder(Prefix.Length + topic.Length + 8).Append(Prefix);
+        var subject = new StringBuilder(prefix.Length + topic.Length + 8).Append(prefix);
         foreach (string level in topic.Split('/'))
         {
             subject.Append('.');

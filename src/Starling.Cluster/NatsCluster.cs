@@ -17,7 +17,7 @@ namespace Starling.Cluster;
 /// </summary>
 public sealed partial class NatsCluster : IRemoteRoutes, IAsyncDisposable
 {
-    private const string OriginHeader = "Starling-Origin";
+    internal const string OriginHeader = "Starling-Origin";
     private const string SequenceHeader = "Starling-Seq";
 
     private readonly ClusterOptions _options;
@@ -68,8 +68,8 @@ public sealed partial class NatsCluster : IRemoteRoutes, IAsyncDisposable
             throw new InvalidOperationException($"Starling:Cluster: cannot reach NATS at {string.Join(", ", _options.Urls)}: {ex.Message}", ex);
         }
 
-        var retained = await _nats.SubscribeCoreAsync<byte[]>(ClusterSubjects.RetainedSubject, cancellationToken: cancellationToken).ConfigureAwait(false);
-        _loops.Add(Task.Run(() => ReceiveAsync(retained, retainedFeed: true), CancellationToken.None));
+        var retained = new RetainedMirror(_nats, _broker, Node, _options.RetainedReplicas, _logger);
+        _loops.Add(await retained.StartAsync(_stop.Token, cancellationToken).ConfigureAwait(false));
         _broker.AttachCluster(this);
         _loops.Add(Task.Run(ApplyFilterChangesAsync, CancellationToken.None));
         _loops.Add(Task.Run(SendAsync, CancellationToken.None));
@@ -98,8 +98,8 @@ public sealed partial class NatsCluster : IRemoteRoutes, IAsyncDisposable
         _outgoing.Writer.TryWrite((subject, encoded, headers));
         if (message.Retain)
         {
-            // Every node stores it, subscribed to its topic or not.
-            _outgoing.Writer.TryWrite((ClusterSubjects.RetainedSubject, encoded, new NatsHeaders { [OriginHeader] = Node }));
+            // Every node stores it, subscribed to its topic or not, and the retained stream keeps it for nodes that join later.
+            _outgoing.Writer.TryWrite((ClusterSubjects.ForRetained(message.Topic), encoded, new NatsHeaders { [OriginHeader] = Node }));
         }
     }
 
@@ -195,20 +195,13 @@ public sealed partial class NatsCluster : IRemoteRoutes, IAsyncDisposable
         }
     }
 
-    private async Task ReceiveAsync(INatsSub<byte[]> subscription, bool retainedFeed = false)
+    private async Task ReceiveAsync(INatsSub<byte[]> subscription)
     {
         try
         {
             await foreach (var message in subscription.Msgs.ReadAllAsync(_stop.Token).ConfigureAwait(false))
             {
-                if (retainedFeed)
-                {
-                    StoreRetained(message);
-                }
-                else
-                {
-                    Deliver(message);
-                }
+                Deliver(message);
             }
         }
         catch (OperationCanceledException)
@@ -248,22 +241,8 @@ public sealed partial class NatsCluster : IRemoteRoutes, IAsyncDisposable
         }
     }
 
-    private void StoreRetained(NatsMsg<byte[]> message)
-    {
-        if (message.Headers is not { } headers || !headers.TryGetValue(OriginHeader, out var origin) || origin.ToString() == Node)
-        {
-            return;
-        }
-
-        // An expired one is not stored; an empty payload deletes the topic's [MQTT-3.3.1-10].
-        if (Decode(message.Data) is { } live)
-        {
-            _broker.StoreRetainedFromCluster(live);
-        }
-    }
-
     /// <summary>The message another node encoded, with its expiry counted down to now; null when expired or not one.</summary>
-    private static ApplicationMessage? Decode(byte[]? data)
+    internal static ApplicationMessage? Decode(byte[]? data)
     {
         if (data is null)
         {

@@ -120,6 +120,37 @@ public sealed class ClusterRoutingTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Retained_ANodeThatJoinsLater_FindsTheRetainedMessagesAndDeletionsOfTheStream_Before_It_Serves()
+    {
+        await using (var publisher = await MqttNet.ConnectAsync(_nodes[0], "late-pub"))
+        {
+            await publisher.PublishAsync("late/kept", "v1", MqttQualityOfServiceLevel.AtLeastOnce, retain: true);
+            await publisher.PublishAsync("late/kept", "v2", MqttQualityOfServiceLevel.AtLeastOnce, retain: true);
+            await publisher.PublishAsync("late/gone", "x", MqttQualityOfServiceLevel.AtLeastOnce, retain: true);
+            await publisher.Client.PublishAsync(new MQTTnet.MqttApplicationMessageBuilder().WithTopic("late/gone").WithRetainFlag().WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build());
+        }
+
+        await Poll.UntilAsync(() => Retained(_nodes[2], "late/kept") == "v2" && Retained(_nodes[2], "late/gone") is null, "the retained messages on the running nodes");
+
+        // A fourth node with an empty store joins now: the stream's last message per topic is its state as it starts.
+        await using var late = await BrokerFixture.StartAsync(null, $"--Starling:Cluster:NatsUrl={_nats.Url}", "--Starling:Cluster:NodeName=node4");
+        Assert.Equal("v2", Retained(late, "late/kept"));
+        Assert.Null(Retained(late, "late/gone"));
+
+        string port = late.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var (_, output, _) = await Mosquitto.RunAsync("mosquitto_sub", ["-h", "127.0.0.1", "-p", port, "-t", "late/#", "-v", "-C", "1", "-W", "5"], TimeSpan.FromSeconds(10));
+        Assert.Equal("late/kept v2", output.Trim());
+
+        // And it follows the stream from then on.
+        await using (var publisher = await MqttNet.ConnectAsync(_nodes[1], "late-pub2"))
+        {
+            await publisher.PublishAsync("late/kept", "v3", MqttQualityOfServiceLevel.AtLeastOnce, retain: true);
+        }
+
+        await Poll.UntilAsync(() => Retained(late, "late/kept") == "v3", "the newer retained message on the late node");
+    }
+
+    [Fact]
     public async Task Unsubscribed_NodeGetsNothing_AndAFilterHeldTwiceStaysUntilBothGo()
     {
         await using var first = await MqttNet.ConnectAsync(_nodes[1], "twice-a");
