@@ -14,43 +14,21 @@ namespace Starling.Interop.Tests.Cluster;
 /// reaches the subscribers of the others, wildcards and the $ rule are decided by the receiving broker, retained
 /// messages reach every node. Clients are MQTTnet and mosquitto_pub/sub.
 /// </summary>
-public sealed class ClusterRoutingTests : IAsyncLifetime
+public sealed class ClusterRoutingTests : ClusterTestBase
 {
-    private NatsServer _nats = null!;
-    private readonly List<BrokerFixture> _nodes = [];
-
-    public async Task InitializeAsync()
-    {
-        _nats = NatsServer.Start();
-        for (int i = 1; i <= 3; i++)
-        {
-            _nodes.Add(await BrokerFixture.StartAsync(null, $"--Starling:Cluster:NatsUrl={_nats.Url}", $"--Starling:Cluster:NodeName=node{i}"));
-        }
-    }
-
-    public async Task DisposeAsync()
-    {
-        foreach (var node in _nodes)
-        {
-            await node.DisposeAsync();
-        }
-
-        _nats.Dispose();
-    }
-
     [Theory]
     [InlineData(MqttQualityOfServiceLevel.AtMostOnce)]
     [InlineData(MqttQualityOfServiceLevel.AtLeastOnce)]
     [InlineData(MqttQualityOfServiceLevel.ExactlyOnce)]
     public async Task PublishOnOneNode_ReachesSubscribersOnTheOthers_AtTheGrantedQoS(MqttQualityOfServiceLevel qos)
     {
-        await using var onTwo = await MqttNet.ConnectAsync(_nodes[1], "sub-two", MqttProtocolVersion.V500);
-        await using var onThree = await MqttNet.ConnectAsync(_nodes[2], "sub-three");
+        await using var onTwo = await MqttNet.ConnectAsync(Nodes[1], "sub-two", MqttProtocolVersion.V500);
+        await using var onThree = await MqttNet.ConnectAsync(Nodes[2], "sub-three");
         await onTwo.SubscribeAsync("plant/+/temp", MqttQualityOfServiceLevel.ExactlyOnce);
         await onThree.SubscribeAsync("plant/#", MqttQualityOfServiceLevel.AtLeastOnce);
         await WhenRoutingAsync("plant/+/temp", "plant/#");
 
-        await using var publisher = await MqttNet.ConnectAsync(_nodes[0], "pub-one");
+        await using var publisher = await MqttNet.ConnectAsync(Nodes[0], "pub-one");
         for (int i = 0; i < 20; i++)
         {
             await publisher.PublishAsync("plant/hall/temp", $"m{i}", qos);
@@ -73,13 +51,13 @@ public sealed class ClusterRoutingTests : IAsyncLifetime
     [Fact]
     public async Task Wildcards_MatchAcrossNodes_ParentLevelAndDollarRule_MQTT_4_7_1_2_MQTT_4_7_2_1()
     {
-        await using var all = await MqttNet.ConnectAsync(_nodes[1], "sub-all");
+        await using var all = await MqttNet.ConnectAsync(Nodes[1], "sub-all");
         await all.SubscribeAsync("#", MqttQualityOfServiceLevel.AtLeastOnce);
-        await using var parent = await MqttNet.ConnectAsync(_nodes[2], "sub-parent");
+        await using var parent = await MqttNet.ConnectAsync(Nodes[2], "sub-parent");
         await parent.SubscribeAsync("sport/tennis/#", MqttQualityOfServiceLevel.AtLeastOnce);
         await WhenRoutingAsync("#", "sport/tennis/#");
 
-        string port = _nodes[0].Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        string port = Nodes[0].Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
         foreach (var (topic, text) in new[] { ("$internal/x", "hidden"), ("sport/tennis", "parent"), ("sport/tennis/odd level.with*dots>", "odd") })
         {
             var (code, _, error) = await Mosquitto.RunAsync("mosquitto_pub", ["-h", "127.0.0.1", "-p", port, "-t", topic, "-m", text, "-q", "1"], TimeSpan.FromSeconds(10));
@@ -94,26 +72,26 @@ public sealed class ClusterRoutingTests : IAsyncLifetime
     [Fact]
     public async Task Retained_PublishedOnOneNode_IsServedByEveryNode_AndDeletedEverywhere_MQTT_3_3_1_10()
     {
-        await using (var publisher = await MqttNet.ConnectAsync(_nodes[0], "retain-pub"))
+        await using (var publisher = await MqttNet.ConnectAsync(Nodes[0], "retain-pub"))
         {
             await publisher.PublishAsync("status/line1", "running", MqttQualityOfServiceLevel.AtLeastOnce, retain: true);
         }
 
-        foreach (var node in _nodes.Skip(1))
+        foreach (var node in Nodes.Skip(1))
         {
             await Poll.UntilAsync(() => Retained(node, "status/line1") == "running", "the retained message on every node");
         }
 
-        string port = _nodes[2].Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        string port = Nodes[2].Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
         var (_, output, _) = await Mosquitto.RunAsync("mosquitto_sub", ["-h", "127.0.0.1", "-p", port, "-t", "status/#", "-v", "-C", "1", "-W", "5"], TimeSpan.FromSeconds(10));
         Assert.Equal("status/line1 running", output.Trim());
 
-        await using (var deleter = await MqttNet.ConnectAsync(_nodes[1], "retain-del"))
+        await using (var deleter = await MqttNet.ConnectAsync(Nodes[1], "retain-del"))
         {
             await deleter.Client.PublishAsync(new MQTTnet.MqttApplicationMessageBuilder().WithTopic("status/line1").WithRetainFlag().WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build());
         }
 
-        foreach (var node in _nodes)
+        foreach (var node in Nodes)
         {
             await Poll.UntilAsync(() => Retained(node, "status/line1") is null, "the deletion on every node");
         }
@@ -122,7 +100,7 @@ public sealed class ClusterRoutingTests : IAsyncLifetime
     [Fact]
     public async Task Retained_ANodeThatJoinsLater_FindsTheRetainedMessagesAndDeletionsOfTheStream_Before_It_Serves()
     {
-        await using (var publisher = await MqttNet.ConnectAsync(_nodes[0], "late-pub"))
+        await using (var publisher = await MqttNet.ConnectAsync(Nodes[0], "late-pub"))
         {
             await publisher.PublishAsync("late/kept", "v1", MqttQualityOfServiceLevel.AtLeastOnce, retain: true);
             await publisher.PublishAsync("late/kept", "v2", MqttQualityOfServiceLevel.AtLeastOnce, retain: true);
@@ -130,10 +108,10 @@ public sealed class ClusterRoutingTests : IAsyncLifetime
             await publisher.Client.PublishAsync(new MQTTnet.MqttApplicationMessageBuilder().WithTopic("late/gone").WithRetainFlag().WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build());
         }
 
-        await Poll.UntilAsync(() => Retained(_nodes[2], "late/kept") == "v2" && Retained(_nodes[2], "late/gone") is null, "the retained messages on the running nodes");
+        await Poll.UntilAsync(() => Retained(Nodes[2], "late/kept") == "v2" && Retained(Nodes[2], "late/gone") is null, "the retained messages on the running nodes");
 
         // A fourth node with an empty store joins now: the stream's last message per topic is its state as it starts.
-        await using var late = await BrokerFixture.StartAsync(null, $"--Starling:Cluster:NatsUrl={_nats.Url}", "--Starling:Cluster:NodeName=node4");
+        await using var late = await StartNodeAsync("node4");
         Assert.Equal("v2", Retained(late, "late/kept"));
         Assert.Null(Retained(late, "late/gone"));
 
@@ -142,7 +120,7 @@ public sealed class ClusterRoutingTests : IAsyncLifetime
         Assert.Equal("late/kept v2", output.Trim());
 
         // And it follows the stream from then on.
-        await using (var publisher = await MqttNet.ConnectAsync(_nodes[1], "late-pub2"))
+        await using (var publisher = await MqttNet.ConnectAsync(Nodes[1], "late-pub2"))
         {
             await publisher.PublishAsync("late/kept", "v3", MqttQualityOfServiceLevel.AtLeastOnce, retain: true);
         }
@@ -153,13 +131,13 @@ public sealed class ClusterRoutingTests : IAsyncLifetime
     [Fact]
     public async Task Unsubscribed_NodeGetsNothing_AndAFilterHeldTwiceStaysUntilBothGo()
     {
-        await using var first = await MqttNet.ConnectAsync(_nodes[1], "twice-a");
-        await using var second = await MqttNet.ConnectAsync(_nodes[1], "twice-b");
+        await using var first = await MqttNet.ConnectAsync(Nodes[1], "twice-a");
+        await using var second = await MqttNet.ConnectAsync(Nodes[1], "twice-b");
         await first.SubscribeAsync("dup/+", MqttQualityOfServiceLevel.AtLeastOnce);
         await second.SubscribeAsync("dup/+", MqttQualityOfServiceLevel.AtLeastOnce);
         await first.SubscribeAsync("dup/#", MqttQualityOfServiceLevel.AtLeastOnce); // overlaps: one copy still, per subscriber
         await WhenRoutingAsync("dup/+", "dup/#");
-        await using var publisher = await MqttNet.ConnectAsync(_nodes[0], "dup-pub");
+        await using var publisher = await MqttNet.ConnectAsync(Nodes[0], "dup-pub");
         await publisher.PublishAsync("dup/1", "one", MqttQualityOfServiceLevel.AtLeastOnce);
         Assert.Equal("one", MqttNet.Text(first.Next()));
         Assert.Null(first.Next(TimeSpan.FromMilliseconds(300))); // the broker sends one copy for overlapping subscriptions, and the node got one from NATS
@@ -167,7 +145,7 @@ public sealed class ClusterRoutingTests : IAsyncLifetime
 
         await first.Client.UnsubscribeAsync(new MQTTnet.MqttClientUnsubscribeOptionsBuilder().WithTopicFilter("dup/+").Build());
         await first.Client.UnsubscribeAsync(new MQTTnet.MqttClientUnsubscribeOptionsBuilder().WithTopicFilter("dup/#").Build());
-        var cluster = _nodes[1].Services.GetRequiredService<NatsCluster>();
+        var cluster = Nodes[1].Services.GetRequiredService<NatsCluster>();
         await Poll.UntilAsync(() => !cluster.IsRouting("dup/#"), "the last dup/# to leave NATS");
         Assert.True(cluster.IsRouting("dup/+")); // still held by the second client
         await publisher.PublishAsync("dup/2", "two", MqttQualityOfServiceLevel.AtLeastOnce);
@@ -178,10 +156,10 @@ public sealed class ClusterRoutingTests : IAsyncLifetime
     [Fact]
     public async Task Properties_CrossNodes_UserPropertiesContentTypeAndExpiry_MQTT_3_3_2_6()
     {
-        await using var subscriber = await MqttNet.ConnectAsync(_nodes[2], "props-sub", MqttProtocolVersion.V500);
+        await using var subscriber = await MqttNet.ConnectAsync(Nodes[2], "props-sub", MqttProtocolVersion.V500);
         await subscriber.SubscribeAsync("props/#", MqttQualityOfServiceLevel.AtLeastOnce);
         await WhenRoutingAsync("props/#");
-        await using var publisher = await MqttNet.ConnectAsync(_nodes[0], "props-pub", MqttProtocolVersion.V500);
+        await using var publisher = await MqttNet.ConnectAsync(Nodes[0], "props-pub", MqttProtocolVersion.V500);
         await publisher.Client.PublishAsync(new MQTTnet.MqttApplicationMessageBuilder()
             .WithTopic("props/a").WithPayload("p").WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
             .WithContentType("text/plain").WithUserProperty("origin", "node1"u8.ToArray()).WithMessageExpiryInterval(120).Build());
@@ -205,23 +183,5 @@ public sealed class ClusterRoutingTests : IAsyncLifetime
         Assert.Equal(["starling.m.>"], ClusterSubjects.ForFilter("#"));
         Assert.Equal(["starling.m.a", "starling.m.a.>"], ClusterSubjects.ForFilter("a/#"));
         Assert.Equal(["starling.m.*.b"], ClusterSubjects.ForFilter("+/b"));
-    }
-
-    private static string? Retained(BrokerFixture node, string topic)
-    {
-        var found = new List<Broker.Routing.ApplicationMessage>();
-        node.Broker.RetainedMessages.Match(topic, found);
-        return found.Count == 0 ? null : System.Text.Encoding.UTF8.GetString(found[0].Payload.Span);
-    }
-
-    /// <summary>A node's NATS subscription follows its SUBACK: wait until every node holding <paramref name="filters"/> has it in NATS.</summary>
-    private async Task WhenRoutingAsync(params string[] filters)
-    {
-        foreach (string filter in filters)
-        {
-            await Poll.UntilAsync(
-                () => _nodes.Any(n => n.Services.GetRequiredService<NatsCluster>().IsRouting(filter)),
-                $"NATS to route {filter}");
-        }
     }
 }
