@@ -46,6 +46,9 @@ internal sealed class BrokerContext
     /// <summary>Cancelled when the broker stops; hooks receive it.</summary>
     public CancellationTokenSource Stopping { get; } = new();
 
+    /// <summary>The cluster's session ownership (<see cref="MqttBroker.AttachClusterSessions"/>); null on a single broker.</summary>
+    public Sessions.IRemoteSessions? RemoteSessions { get; set; }
+
     /// <summary>Every open connection: the keep-alive sweep and the graceful stop walk it.</summary>
     public ConcurrentDictionary<MqttConnection, byte> Connections { get; } = new();
 

@@ -25,6 +25,36 @@ public sealed partial class MqttBroker
     }
 
     /// <summary>
+    /// Joins a cluster's session ownership: <paramref name="sessions"/> is asked before each client's session is taken
+    /// up here (see <see cref="Sessions.IRemoteSessions"/>). Call before <see cref="Start"/>.
+    /// </summary>
+    public void AttachClusterSessions(Sessions.IRemoteSessions sessions)
+    {
+        ArgumentNullException.ThrowIfNull(sessions);
+        _context.RemoteSessions = sessions;
+    }
+
+    /// <summary>
+    /// Another broker of the cluster takes <paramref name="clientId"/>'s session: a client connected here is closed as
+    /// taken over (5.0: DISCONNECT 0x8E [MQTT-3.1.4-3]) and the session leaves this broker. Returns its state (queue,
+    /// in flight, subscriptions, incoming QoS 2 ids) when <paramref name="export"/> and it would have been resumed here.
+    /// </summary>
+    public Storage.StoredSession? HandOverSession(string clientId, bool export)
+    {
+        ArgumentNullException.ThrowIfNull(clientId);
+        var record = _context.Sessions.HandOver(clientId, export, out var previous);
+        (previous as Connections.MqttConnection)?.TakeOver();
+        return record;
+    }
+
+    /// <summary>Takes up a session another broker handed over (<see cref="HandOverSession"/>), for its client about to connect here.</summary>
+    public void ImportSession(Storage.StoredSession record)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        _context.Sessions.Import(record);
+    }
+
+    /// <summary>
     /// Delivers a message another broker of the cluster sent: to this broker's subscribers, stored if retained, and
     /// not sent on again. Its <see cref="ApplicationMessage.SenderClientId"/> keeps No Local working across brokers.
     /// </summary>

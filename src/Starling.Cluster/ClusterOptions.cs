@@ -17,6 +17,9 @@ public sealed class ClusterOptions
     /// <summary>Copies of the retained stream NATS keeps (its JetStream replicas; at most the number of NATS servers).</summary>
     public int RetainedReplicas { get; set; } = 1;
 
+    /// <summary>Copies of the sessions bucket (which node owns each client's session) NATS keeps.</summary>
+    public int SessionReplicas { get; set; } = 1;
+
     public bool Enabled => !string.IsNullOrWhiteSpace(NatsUrl) || NatsUrls.Count > 0;
 
     public IReadOnlyList<string> Urls => [.. (NatsUrl is { Length: > 0 } one ? [one] : Array.Empty<string>()).Concat(NatsUrls)];

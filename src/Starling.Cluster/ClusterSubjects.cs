@@ -79,6 +79,14 @@ public static class ClusterSubjects
         return [subject.ToString()];
     }
 
+    /// <summary>One subject token for <paramref name="name"/> (a node's name), escaped as a topic level is.</summary>
+    public static string Token(string name)
+    {
+        var token = new StringBuilder(name.Length);
+        AppendEscaped(token, name);
+        return token.ToString();
+    }
+
     private static void AppendEscaped(StringBuilder subject, string level)
     {
         if (level.Length == 0)

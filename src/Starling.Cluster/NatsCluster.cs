@@ -70,6 +70,9 @@ public sealed partial class NatsCluster : IRemoteRoutes, IAsyncDisposable
 
         var retained = new RetainedMirror(_nats, _broker, Node, _options.RetainedReplicas, _logger);
         _loops.Add(await retained.StartAsync(_stop.Token, cancellationToken).ConfigureAwait(false));
+        var sessions = new ClusterSessions(_nats, _broker, Node, IsRouting, _logger);
+        _loops.Add(await sessions.StartAsync(_options.SessionReplicas, _stop.Token, cancellationToken).ConfigureAwait(false));
+        _broker.AttachClusterSessions(sessions);
         _broker.AttachCluster(this);
         _loops.Add(Task.Run(ApplyFilterChangesAsync, CancellationToken.None));
         _loops.Add(Task.Run(SendAsync, CancellationToken.None));

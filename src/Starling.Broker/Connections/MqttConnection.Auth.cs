@@ -111,7 +111,7 @@ public sealed partial class MqttConnection
         response ??= new MqttProperties();
         response.AuthenticationMethod = _authenticationMethod;
         response.AuthenticationData = finalData;
-        CompleteConnect(connect, clientId, assigned, response);
+        await CompleteConnectAsync(connect, clientId, assigned, response).ConfigureAwait(false);
     }
 
     private MqttProperties AuthProperties(ReadOnlyMemory<byte>? data) => new() { AuthenticationMethod = _authenticationMethod, AuthenticationData = data };

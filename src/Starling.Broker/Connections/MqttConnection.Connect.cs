@@ -100,7 +100,7 @@ public sealed partial class MqttConnection
         var (accepted, responseProperties) = await AuthorizeConnectAsync(connect, clientId).ConfigureAwait(false);
         if (accepted)
         {
-            CompleteConnect(connect, clientId, assignedClientId, responseProperties);
+            await CompleteConnectAsync(connect, clientId, assignedClientId, responseProperties).ConfigureAwait(false);
         }
     }
 
@@ -125,6 +125,24 @@ public sealed partial class MqttConnection
         }
 
         return (true, context.ResponseProperties);
+    }
+
+    /// <summary>In a cluster, first makes this broker the session's owner, bringing the session here from another broker.</summary>
+    private ValueTask CompleteConnectAsync(ConnectPacket connect, string clientId, bool assignedClientId, MqttProperties? responseProperties)
+    {
+        if (_broker.RemoteSessions is { } sessions && _state == StateAwaitingConnect)
+        {
+            return ClaimThenCompleteAsync(sessions, connect, clientId, assignedClientId, responseProperties);
+        }
+
+        CompleteConnect(connect, clientId, assignedClientId, responseProperties);
+        return ValueTask.CompletedTask;
+    }
+
+    private async ValueTask ClaimThenCompleteAsync(IRemoteSessions sessions, ConnectPacket connect, string clientId, bool assignedClientId, MqttProperties? responseProperties)
+    {
+        await sessions.ClaimAsync(clientId, connect.CleanSession, _broker.Stopping.Token).ConfigureAwait(false);
+        CompleteConnect(connect, clientId, assignedClientId, responseProperties);
     }
 
     /// <summary>Accepts the CONNECT: takes up the session and answers CONNACK with what the broker allows.</summary>

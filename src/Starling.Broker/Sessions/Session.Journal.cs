@@ -69,6 +69,9 @@ public sealed partial class Session
         _nextSequence = lastSequence + 1;
     }
 
+    /// <summary>Handed over by another broker: not in this broker's journal yet, so attaching writes it whole.</summary>
+    internal void ImportedLocked() => _journaled = false;
+
     private long NextSequence() => _nextSequence++;
 
     /// <summary>A QoS 1/2 delivery joined the queue (<paramref name="packetId"/> 0) or went straight in flight.</summary>

@@ -85,6 +85,80 @@ internal sealed class SessionManager
     }
 
     /// <summary>
+    /// Another broker of the cluster takes <paramref name="clientId"/>'s session: its connection here, if any, is returned
+    /// in <paramref name="previous"/> for the caller to close as a takeover, and the session leaves this broker. Its state
+    /// is returned when <paramref name="export"/> and it would have been resumed here (not ended, expired or bound to
+    /// its connection), a delayed will going with it; otherwise null, and a delayed will is published as the session ends.
+    /// </summary>
+    public StoredSession? HandOver(string clientId, bool export, out ISessionConnection? previous)
+    {
+        lock (_connectGate)
+        {
+            previous = null;
+            if (!Live.TryGet(clientId, out var existing))
+            {
+                return null;
+            }
+
+            StoredSession? record = null;
+            lock (existing.Gate)
+            {
+                previous = existing.Connection;
+                existing.Connection = null;
+                bool expired = previous is null && existing.ExpiresAt <= Environment.TickCount64;
+                if (export && !expired && !existing.Ended && !(previous is not null && existing.EndsWithConnection))
+                {
+                    record = existing.ToStoredLocked();
+                    existing.PendingWill = null; // it travels in the record
+                }
+            }
+
+            if (previous is not null)
+            {
+                BrokerLog.TakenOver(_broker.Logger, clientId);
+            }
+
+            End(existing);
+            _watched.TryRemove(existing, out _);
+            return record;
+        }
+    }
+
+    /// <summary>
+    /// Takes up a session another broker of the cluster handed over, disconnected, its subscriptions in the tree, for
+    /// the connection about to attach to it. Nothing when this broker holds a session of that client already.
+    /// </summary>
+    public void Import(StoredSession record)
+    {
+        lock (_connectGate)
+        {
+            if (Live.TryGet(record.ClientId, out _))
+            {
+                return;
+            }
+
+            var session = new Session(record.ClientId, _broker);
+            Subscription[] subscriptions;
+            lock (session.Gate)
+            {
+                subscriptions = session.RestoreLocked(record);
+                session.ImportedLocked(); // the journal has no rows of it here: they are written whole as it attaches
+            }
+
+            Live.Set(session);
+            foreach (var subscription in subscriptions)
+            {
+                _broker.Router.Subscribe(subscription);
+            }
+
+            if (session.ExpiresAt != long.MaxValue || session.PendingWill is not null)
+            {
+                _watched[session] = 0;
+            }
+        }
+    }
+
+    /// <summary>
     /// A connection using <paramref name="session"/> has closed. If it still owned the session, the session
     /// either ends (expiry 0) or waits for its client, queueing messages, until it expires.
     /// </summary>
