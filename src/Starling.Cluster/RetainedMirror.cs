@@ -22,9 +22,24 @@ internal sealed partial class RetainedMirror
     private readonly int _replicas;
     private readonly ILogger _logger;
 
+    /// <summary>Cancels the consumer being read, when NATS reconnects (a server restart can take an ephemeral consumer with it silently).</summary>
+    private CancellationTokenSource? _reading;
+
     public RetainedMirror(NatsConnection nats, MqttBroker broker, string node, int replicas, ILogger logger)
     {
         _jetStream = new NatsJSContext(nats);
+        nats.ConnectionOpened += (_, _) =>
+        {
+            try
+            {
+                Volatile.Read(ref _reading)?.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+            }
+
+            return ValueTask.CompletedTask;
+        };
         _broker = broker;
         _node = node;
         _replicas = replicas;
@@ -44,26 +59,13 @@ internal sealed partial class RetainedMirror
             },
             cancellationToken).ConfigureAwait(false);
 
-        // An ephemeral consumer of this node's own (NATS removes it once the node has been gone a minute), with one
-        // filter subject: Debian's nats-server 2.9 knows no filter_subjects list, which the ordered consumer sends.
-        var consumer = await _jetStream.CreateOrUpdateConsumerAsync(
-            StreamName,
-            new ConsumerConfig("retained-" + Guid.NewGuid().ToString("N"))
-            {
-                DeliverPolicy = ConsumerConfigDeliverPolicy.LastPerSubject,
-                FilterSubject = ClusterSubjects.RetainedPrefix + ".>",
-                AckPolicy = ConsumerConfigAckPolicy.None,
-                InactiveThreshold = TimeSpan.FromMinutes(1),
-            },
-            cancellationToken).ConfigureAwait(false);
-
         var caughtUp = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         if (stream.Info.State.Messages == 0)
         {
             caughtUp.TrySetResult();
         }
 
-        var loop = Task.Run(() => FollowAsync(consumer, caughtUp, stopping), CancellationToken.None);
+        var loop = Task.Run(() => FollowAsync(caughtUp, stopping), CancellationToken.None);
         try
         {
             await caughtUp.Task.WaitAsync(TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false);
@@ -76,34 +78,90 @@ internal sealed partial class RetainedMirror
         return loop;
     }
 
-    private async Task FollowAsync(INatsJSConsumer consumer, TaskCompletionSource caughtUp, CancellationToken stopping)
+    /// <summary>
+    /// Reads the stream: first the last message of every topic, then each new one. When NATS goes away (a restart, a
+    /// lost connection), a new consumer takes up after the last message read.
+    /// </summary>
+    private async Task FollowAsync(TaskCompletionSource caughtUp, CancellationToken stopping)
     {
-        try
+        ulong last = 0;
+        while (!stopping.IsCancellationRequested)
         {
-            await foreach (var message in consumer.ConsumeAsync<byte[]>(cancellationToken: stopping).ConfigureAwait(false))
+            using var reading = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+            Volatile.Write(ref _reading, reading);
+            try
             {
-                // While catching up, this node's own earlier messages count too (it may have restarted without its
-                // store); afterwards it has stored its own already, and storing them again could undo a newer one.
-                bool own = message.Headers is { } headers && headers.TryGetValue(NatsCluster.OriginHeader, out var origin) && origin.ToString() == _node;
-                if (!own || !caughtUp.Task.IsCompleted)
+                var consumer = await CreateConsumerAsync(last, reading.Token).ConfigureAwait(false);
+                await foreach (var message in consumer.ConsumeAsync<byte[]>(cancellationToken: reading.Token).ConfigureAwait(false))
                 {
-                    Store(message);
-                }
+                    // While catching up, this node's own earlier messages count too (it may have restarted without
+                    // its store); afterwards it has stored its own already, and storing them again could undo a newer one.
+                    bool own = message.Headers is { } headers && headers.TryGetValue(NatsCluster.OriginHeader, out var origin) && origin.ToString() == _node;
+                    if (!own || !caughtUp.Task.IsCompleted)
+                    {
+                        Store(message);
+                    }
 
-                if (message.Metadata is { NumPending: 0 })
-                {
-                    caughtUp.TrySetResult();
+                    if (message.Metadata is { } metadata)
+                    {
+                        last = metadata.Sequence.Stream;
+                        if (metadata.NumPending == 0)
+                        {
+                            caughtUp.TrySetResult();
+                        }
+                    }
                 }
             }
+            catch (OperationCanceledException) when (!stopping.IsCancellationRequested)
+            {
+                FollowResumed(_logger, StreamName, last);
+                continue; // NATS reconnected: a new consumer from after the last message read
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            catch (NatsException ex)
+            {
+                FollowFailed(_logger, ex, StreamName);
+                if (!caughtUp.Task.IsCompleted)
+                {
+                    caughtUp.TrySetException(ex); // before the catch-up, the broker does not start without its retained messages
+                    return;
+                }
+            }
+
+            try
+            {
+                await Task.Delay(TimeSpan.FromSeconds(1), stopping).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
         }
-        catch (OperationCanceledException)
+    }
+
+    /// <summary>
+    /// An ephemeral consumer of this node's own (NATS removes it once the node has been gone a minute), with one
+    /// filter subject: Debian's nats-server 2.9 knows no filter_subjects list, which the ordered consumer sends.
+    /// From the start, the last message of each topic; after a failure, every message after <paramref name="last"/>.
+    /// </summary>
+    private async Task<INatsJSConsumer> CreateConsumerAsync(ulong last, CancellationToken cancellationToken)
+    {
+        var config = new ConsumerConfig("retained-" + Guid.NewGuid().ToString("N"))
         {
-        }
-        catch (NatsException ex)
+            DeliverPolicy = last == 0 ? ConsumerConfigDeliverPolicy.LastPerSubject : ConsumerConfigDeliverPolicy.ByStartSequence,
+            FilterSubject = ClusterSubjects.RetainedPrefix + ".>",
+            AckPolicy = ConsumerConfigAckPolicy.None,
+            InactiveThreshold = TimeSpan.FromMinutes(1),
+        };
+        if (last != 0)
         {
-            FollowFailed(_logger, ex, StreamName);
-            caughtUp.TrySetException(ex); // before the catch-up, the broker does not start without its retained messages
+            config.OptStartSeq = last + 1;
         }
+
+        return await _jetStream.CreateOrUpdateConsumerAsync(StreamName, config, cancellationToken).ConfigureAwait(false);
     }
 
     private void Store(INatsJSMsg<byte[]> message)
@@ -118,6 +176,9 @@ internal sealed partial class RetainedMirror
     [LoggerMessage(310, LogLevel.Warning, "Cluster: reading the retained messages of the stream {Stream} took more than 30 s; the broker starts with what it has read, and the rest follows.")]
     private static partial void CatchUpSlow(ILogger logger, string stream);
 
-    [LoggerMessage(311, LogLevel.Error, "Cluster: following the retained stream {Stream} failed; retained messages from other nodes are no longer mirrored here.")]
+    [LoggerMessage(312, LogLevel.Information, "Cluster: NATS reconnected; the retained stream {Stream} is read again after message {Sequence}.")]
+    private static partial void FollowResumed(ILogger logger, string stream, ulong sequence);
+
+    [LoggerMessage(311, LogLevel.Warning, "Cluster: following the retained stream {Stream} failed; it is taken up again after the last message read.")]
     private static partial void FollowFailed(ILogger logger, Exception exception, string stream);
 }

@@ -11,7 +11,9 @@ namespace Starling.TestSupport;
 /// </summary>
 public abstract class LocalServer : IDisposable
 {
-    private readonly Process _process;
+    private readonly ProcessStartInfo _start;
+    private readonly string _program;
+    private Process _process;
     private int _disposed;
 
     /// <param name="program">The executable, found on the PATH.</param>
@@ -23,37 +25,14 @@ public abstract class LocalServer : IDisposable
         Directory = Path.Combine(Path.GetTempPath(), $"starling-{name}-" + Guid.NewGuid().ToString("N"));
         System.IO.Directory.CreateDirectory(Directory);
         Port = FreePort();
-        var info = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        _program = program;
+        _start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (string argument in arguments(Port, Directory))
         {
-            info.ArgumentList.Add(argument);
+            _start.ArgumentList.Add(argument);
         }
 
-        try
-        {
-            _process = Process.Start(info)!;
-        }
-        catch (System.ComponentModel.Win32Exception ex)
-        {
-            throw new InvalidOperationException($"{program} is not installed: scripts/test.sh installs Debian's {program}.", ex);
-        }
-
-        _process.BeginOutputReadLine();
-        _process.BeginErrorReadLine();
-        var waited = Stopwatch.StartNew();
-        while (true)
-        {
-            try
-            {
-                using var client = new TcpClient();
-                client.Connect(IPAddress.Loopback, Port);
-                return;
-            }
-            catch (SocketException) when (waited.Elapsed < TimeSpan.FromSeconds(10) && !_process.HasExited)
-            {
-                Thread.Sleep(50);
-            }
-        }
+        _process = Launch();
     }
 
     public int Port { get; }
@@ -85,6 +64,46 @@ public abstract class LocalServer : IDisposable
         if (System.IO.Directory.Exists(Directory))
         {
             System.IO.Directory.Delete(Directory, recursive: true);
+        }
+    }
+
+    /// <summary>Kills the server (as a crash would) and starts it again on the same port with the same files.</summary>
+    public void Restart()
+    {
+        _process.Kill();
+        _process.WaitForExit();
+        _process.Dispose();
+        _process = Launch();
+    }
+
+    /// <summary>Starts the process and returns once its port accepts.</summary>
+    private Process Launch()
+    {
+        Process process;
+        try
+        {
+            process = Process.Start(_start)!;
+        }
+        catch (System.ComponentModel.Win32Exception ex)
+        {
+            throw new InvalidOperationException($"{_program} is not installed: scripts/test.sh installs Debian's {_program}.", ex);
+        }
+
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        var waited = Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                using var client = new TcpClient();
+                client.Connect(IPAddress.Loopback, Port);
+                return process;
+            }
+            catch (SocketException) when (waited.Elapsed < TimeSpan.FromSeconds(10) && !process.HasExited)
+            {
+                Thread.Sleep(50);
+            }
         }
     }
 
