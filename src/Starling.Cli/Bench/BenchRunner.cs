@@ -62,6 +62,12 @@ internal sealed class BenchRunner(BenchSettings settings, CliConsole console)
                 }
             }).ConfigureAwait(false);
 
+            if (settings.SubscriberPort is not null)
+            {
+                // On another node of a cluster, a SUBACK comes before the other nodes route the filter there.
+                await Task.Delay(500, cancellationToken).ConfigureAwait(false);
+            }
+
             await ForEachAsync(publisherCount, async i =>
             {
                 var topic = BenchSettings.Expand(settings.TopicTemplate, i);
@@ -136,7 +142,7 @@ internal sealed class BenchRunner(BenchSettings settings, CliConsole console)
     /// <summary>Connects, subscribes to <paramref name="filter"/> and checks the SUBACK.</summary>
     private async Task<RawConnection> SubscribeAsync(string clientId, string filter, int? receiveBufferSize, CancellationToken cancellationToken)
     {
-        var connection = await RawConnection.ConnectAsync(settings, clientId, cancellationToken, receiveBufferSize, settings.PersistentSubscribers).ConfigureAwait(false);
+        var connection = await RawConnection.ConnectAsync(settings, clientId, cancellationToken, receiveBufferSize, settings.PersistentSubscribers, settings.SubscriberPort).ConfigureAwait(false);
         await connection.SendPacketAsync(
             new SubscribePacket { PacketId = 1, Subscriptions = [new MqttSubscription { TopicFilter = filter, QoS = settings.QoS }] },
             cancellationToken).ConfigureAwait(false);

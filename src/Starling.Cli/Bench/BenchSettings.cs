@@ -36,6 +36,9 @@ internal sealed record BenchSettings
 
     public int Port { get; init; } = 1883;
 
+    /// <summary>The port subscribers connect to, when it is not <see cref="Port"/>: another node of a cluster, to measure the crossing.</summary>
+    public int? SubscriberPort { get; init; }
+
     public int Publishers { get; init; }
 
     public int Subscribers { get; init; }

@@ -43,7 +43,7 @@ internal sealed class RawConnection : IAsyncDisposable
     public int ReceiveMaximum => ConnAck?.Properties?.ReceiveMaximum ?? ushort.MaxValue;
 
     /// <summary>Connects and completes the MQTT handshake; <paramref name="receiveBufferSize"/> (SO_RCVBUF, set before connecting) is for stalled subscribers.</summary>
-    public static async Task<RawConnection> ConnectAsync(BenchSettings settings, string clientId, CancellationToken cancellationToken, int? receiveBufferSize = null, bool persistent = false)
+    public static async Task<RawConnection> ConnectAsync(BenchSettings settings, string clientId, CancellationToken cancellationToken, int? receiveBufferSize = null, bool persistent = false, int? port = null)
     {
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         if (receiveBufferSize is { } size)
@@ -54,7 +54,7 @@ internal sealed class RawConnection : IAsyncDisposable
         var connection = new RawConnection(socket, settings.Version);
         try
         {
-            await socket.ConnectAsync(settings.Host, settings.Port, cancellationToken).ConfigureAwait(false);
+            await socket.ConnectAsync(settings.Host, port ?? settings.Port, cancellationToken).ConfigureAwait(false);
             await connection.SendPacketAsync(
                 new ConnectPacket
                 {

@@ -21,6 +21,7 @@ internal static class BenchCommand
         var port = new Option<int>("--port", "-p") { Description = "Broker port.", DefaultValueFactory = _ => 1883 }.InRange(1, 65535);
         var version = OptionParsers.ProtocolVersion("MQTT version: 3.1.1 or 5 (3.1 works too). Default 3.1.1.");
         var qos = OptionParsers.QoS("QoS of publications and subscriptions.");
+        var subscriberPort = new Option<int?>("--subscriber-port") { HelpName = "PORT", Description = "Subscribers connect to this port instead (another node of a cluster, to measure the crossing)." }.InRange(1, 65535);
         var clients = new Option<int>("--clients", "-c") { HelpName = "N", Description = "p2p: pairs; fanin/pub: publishers; fanout/sub: subscribers; conn: connections.", DefaultValueFactory = _ => 10 }.InRange(1, 1_000_000);
         var publishers = new Option<int?>("--publishers") { HelpName = "N", Description = "Publishers (overrides --clients for p2p, fanin and pub)." }.InRange(1, 100_000);
         var subscribers = new Option<int?>("--subscribers") { HelpName = "N", Description = "Subscribers (overrides --clients for p2p, fanout and sub)." }.InRange(1, 100_000);
@@ -43,7 +44,7 @@ internal static class BenchCommand
 
         var command = new Command("bench", "Measure a broker: throughput, loss, ordering and end-to-end latency, or connection rate.");
         command.Arguments.Add(scenario);
-        foreach (var option in new Option[] { host, port, version, qos, clients, publishers, subscribers, stalled, size, rate, inflight, duration, warmup, topic, persistent, json, quiet })
+        foreach (var option in new Option[] { host, port, subscriberPort, version, qos, clients, publishers, subscribers, stalled, size, rate, inflight, duration, warmup, topic, persistent, json, quiet })
         {
             command.Options.Add(option);
         }
@@ -82,6 +83,7 @@ internal static class BenchCommand
                 Scenario = kind,
                 Host = parse.GetValue(host)!,
                 Port = parse.GetValue(port),
+                SubscriberPort = parse.GetValue(subscriberPort),
                 Publishers = pubs,
                 Subscribers = subs,
                 Connections = n,
