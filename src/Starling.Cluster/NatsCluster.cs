@@ -106,6 +106,31 @@ public sealed partial class NatsCluster : IRemoteRoutes, IAsyncDisposable
         }
     }
 
+    /// <inheritdoc />
+    public ValueTask WhenRoutingAsync(IReadOnlyList<string> topicFilters, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(topicFilters);
+        foreach (string filter in topicFilters)
+        {
+            if (!IsRouting(filter))
+            {
+                return WaitForRoutingAsync(topicFilters, cancellationToken);
+            }
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>A new filter's NATS subscription is in place after one round trip to the server; 2 s at most, so a NATS outage does not hold SUBACKs.</summary>
+    private async ValueTask WaitForRoutingAsync(IReadOnlyList<string> topicFilters, CancellationToken cancellationToken)
+    {
+        long until = Environment.TickCount64 + 2_000;
+        while (topicFilters.Any(f => !IsRouting(f)) && Environment.TickCount64 < until)
+        {
+            await Task.Delay(1, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 1)

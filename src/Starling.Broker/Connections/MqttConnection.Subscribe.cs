@@ -26,6 +26,7 @@ public sealed partial class MqttConnection
 
         var codes = new List<MqttReasonCode>(packet.Subscriptions.Count);
         List<(Subscription Subscription, bool IsNew)>? granted = null;
+        List<string>? clustered = null;
         bool subscribed = false;
         foreach (var request in packet.Subscriptions)
         {
@@ -53,6 +54,11 @@ public sealed partial class MqttConnection
                     subscribed = true;
                 }
 
+                if (_broker.Router.Remote is not null)
+                {
+                    (clustered ??= []).Add(subscription.TopicFilter);
+                }
+
                 if (_broker.Retained.Count > 0)
                 {
                     // Only needed to send the retained messages below; with none stored, nothing to collect.
@@ -66,6 +72,11 @@ public sealed partial class MqttConnection
         // [MQTT-3.8.4-1] SUBACK with one code per filter, in order [MQTT-3.8.4-6], once the subscriptions are durable
         // (one journal entry for the packet, holding them all); the retained messages follow it.
         long position = subscribed ? JournalHeader(session) : 0;
+        if (clustered is not null && _broker.Router.Remote is { } remote)
+        {
+            await remote.WhenRoutingAsync(clustered, _broker.Stopping.Token).ConfigureAwait(false); // in a cluster: once the other nodes route them here
+        }
+
         await WriteAckAndWaitAsync(new SubAckPacket { PacketId = packet.PacketId, ReasonCodes = codes }, position).ConfigureAwait(false);
         if (granted is not null)
         {

@@ -16,4 +16,10 @@ public interface IRemoteRoutes
 
     /// <summary>A message published on this broker (a client's, a will, the host's): for the other brokers.</summary>
     void Forward(ApplicationMessage message);
+
+    /// <summary>
+    /// Completes once the other brokers route messages for each of <paramref name="topicFilters"/> here (or a bound
+    /// elapsed), so a SUBACK means that what is published anywhere after it arrives [MQTT-3.8.4-1].
+    /// </summary>
+    ValueTask WhenRoutingAsync(IReadOnlyList<string> topicFilters, CancellationToken cancellationToken);
 }

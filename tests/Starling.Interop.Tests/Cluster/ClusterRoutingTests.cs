@@ -129,6 +129,22 @@ public sealed class ClusterRoutingTests : ClusterTestBase
     }
 
     [Fact]
+    public async Task Suback_OnOneNode_MeansAPublishOnAnotherRightAfterItArrives_MQTT_3_8_4_1()
+    {
+        await using var subscriber = await MqttNet.ConnectAsync(Nodes[1], "suback-sub");
+        await using var publisher = await MqttNet.ConnectAsync(Nodes[0], "suback-pub");
+        for (int i = 0; i < 20; i++)
+        {
+            // A filter no node held before: its NATS subscription is new. No waiting here but for the SUBACK.
+            await subscriber.SubscribeAsync($"fresh/{i}/#", MqttQualityOfServiceLevel.AtMostOnce);
+            await publisher.PublishAsync($"fresh/{i}/x", $"m{i}", MqttQualityOfServiceLevel.AtMostOnce);
+            var message = subscriber.Next(TimeSpan.FromSeconds(2));
+            Assert.True(message is not null, $"the publish after SUBACK {i} did not arrive");
+            Assert.Equal($"m{i}", MqttNet.Text(message));
+        }
+    }
+
+    [Fact]
     public async Task Unsubscribed_NodeGetsNothing_AndAFilterHeldTwiceStaysUntilBothGo()
     {
         await using var first = await MqttNet.ConnectAsync(Nodes[1], "twice-a");
