@@ -79,7 +79,9 @@ public sealed partial class StarlingHostedService : IHostedService
 
             if (definitions.Any(d => d.IsKestrel))
             {
-                _web = await StarlingWebHost.StartAsync(definitions.Where(d => d.IsKestrel), _broker, _loggerFactory, _webEndpoints, cancellationToken).ConfigureAwait(false);
+                // Not the startup token: SIGTERM during start cancels it, and a Kestrel bind cancelled half way throws out
+                // of the host (the process aborted with 134). Binding finishes, then the host's stop closes all in order.
+                _web = await StarlingWebHost.StartAsync(definitions.Where(d => d.IsKestrel), _broker, _loggerFactory, _webEndpoints, CancellationToken.None).ConfigureAwait(false);
             }
         }
         catch

@@ -22,6 +22,7 @@ public sealed class ServerProcessTests
         using var server = Process.Start(info)!;
         var output = new System.Text.StringBuilder();
         server.OutputDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
+        server.ErrorDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
         server.BeginOutputReadLine();
         server.BeginErrorReadLine();
         try
@@ -61,7 +62,11 @@ public sealed class ServerProcessTests
                 }
             }
 
-            Assert.Equal(0, server.ExitCode);
+            lock (output)
+            {
+                Assert.True(server.ExitCode == 0, "exit code " + server.ExitCode + " after SIGTERM:\n" + output);
+            }
+
             Assert.True(await lingering.WaitForCloseAsync(TimeSpan.FromSeconds(5)));
             lock (output)
             {
@@ -74,6 +79,23 @@ public sealed class ServerProcessTests
             {
                 server.Kill();
             }
+        }
+    }
+
+    /// <summary>
+    /// SIGTERM the moment the MQTT port opens, while the monitor's Kestrel may still be binding: the stop is as
+    /// graceful as any other (exit 0, "Starling stopped"), never the abort (134) a cancelled bind once caused.
+    /// </summary>
+    [Fact]
+    public async Task Sigterm_WhileTheMonitorIsStillStarting_StopsGracefully()
+    {
+        for (int round = 0; round < 4; round++)
+        {
+            await using var server = await ServerProcess.StartAsync("--Starling:Monitor:Port", LocalPorts.Free().ToString(CultureInfo.InvariantCulture));
+            int? exit = await server.TerminateAsync(TimeSpan.FromSeconds(15));
+            Assert.True(exit == 0, $"round {round}: exit {exit?.ToString(CultureInfo.InvariantCulture) ?? "none"} after SIGTERM:\n{server.Output}");
+            Assert.Contains("Starling stopped", server.Output, StringComparison.Ordinal);
+            Assert.DoesNotContain("Unhandled exception", server.Output, StringComparison.Ordinal);
         }
     }
 

@@ -66,6 +66,25 @@ public sealed class ServerProcess : IAsyncDisposable
         await _process.WaitForExitAsync();
     }
 
+    /// <summary>SIGTERM, as systemd or Ctrl+C stops it; returns the exit code, or null when it has not exited within <paramref name="timeout"/>.</summary>
+    public async Task<int?> TerminateAsync(TimeSpan timeout)
+    {
+        if (Kill(_process.Id, 15) != 0)
+        {
+            throw new InvalidOperationException("kill(SIGTERM) failed");
+        }
+
+        try
+        {
+            await _process.WaitForExitAsync().WaitAsync(timeout);
+            return _process.ExitCode;
+        }
+        catch (TimeoutException)
+        {
+            return null;
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (!_process.HasExited)
@@ -83,4 +102,7 @@ public sealed class ServerProcess : IAsyncDisposable
             _output.AppendLine(line);
         }
     }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int Kill(int pid, int signal);
 }
