@@ -144,8 +144,13 @@ public static class StarlingServiceCollectionExtensions
 
         if (aclFile is { Length: > 0 })
         {
-            services.Insert(index, ServiceDescriptor.Singleton<BrokerHook>(sp => Load(nameof(StarlingServerOptions.AclFile), () =>
+            services.Insert(index++, ServiceDescriptor.Singleton<BrokerHook>(sp => Load(nameof(StarlingServerOptions.AclFile), () =>
                 new Security.AclHook(aclFile, sp.GetRequiredService<ILogger<Security.AclHook>>()))));
+        }
+
+        if (index > 0)
+        {
+            services.AddHostedService<SighupReload>();
         }
     }
 
