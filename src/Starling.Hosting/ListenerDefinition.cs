@@ -67,7 +67,7 @@ internal sealed record ListenerDefinition(string Name, string Type, IPEndPoint E
     private static void AddMonitor(StarlingServerOptions options, List<ListenerDefinition> result)
     {
         var monitor = options.Monitor;
-        if (!monitor.Enabled || result.Exists(l => string.Equals(l.Name, Monitor.MonitorOptions.ListenerName, StringComparison.OrdinalIgnoreCase)))
+        if (!monitor.Enabled || !monitor.OwnListener || result.Exists(l => string.Equals(l.Name, Monitor.MonitorOptions.ListenerName, StringComparison.OrdinalIgnoreCase)))
         {
             return;
         }

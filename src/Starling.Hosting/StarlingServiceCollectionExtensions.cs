@@ -23,6 +23,45 @@ public static class StarlingServiceCollectionExtensions
         var section = configuration.GetSection(StarlingServerOptions.Section);
         services.AddOptions<StarlingServerOptions>().Bind(section);
         services.AddOptions<BrokerOptions>().Bind(section).Configure(o => configure?.Invoke(o));
+        services.AddOptions<StarlingStorageOptions>().Bind(section.GetSection(StarlingStorageOptions.Section));
+        var storage = new StarlingStorageOptions();
+        section.GetSection(StarlingStorageOptions.Section).Bind(storage);
+        var cluster = new Cluster.ClusterOptions();
+        section.GetSection(Cluster.ClusterOptions.Section).Bind(cluster);
+        var monitor = new Monitor.MonitorOptions();
+        section.GetSection(Monitor.MonitorOptions.Section).Bind(monitor);
+        bool? allowAnonymous = bool.TryParse(section[nameof(BrokerOptions.AllowAnonymous)], out bool allow) ? allow : null;
+        return AddParts(services, section[nameof(StarlingServerOptions.PasswordFile)], section[nameof(StarlingServerOptions.AclFile)], allowAnonymous, storage, cluster, monitor);
+    }
+
+    /// <summary>
+    /// Adds the broker, its listeners and its graceful stop, with every setting made in code (an app that embeds the
+    /// broker and reads no "Starling" section). Hooks still come from DI (<see cref="AddStarlingHook{THook}"/>); the
+    /// app can serve MQTT over WebSocket and the monitor on its own Kestrel with
+    /// <see cref="StarlingEndpointRouteBuilderExtensions.MapStarlingWebSockets"/> and
+    /// <see cref="StarlingEndpointRouteBuilderExtensions.MapStarlingMonitor"/>.
+    /// </summary>
+    public static IServiceCollection AddStarling(this IServiceCollection services, Action<StarlingOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(configure);
+        var options = new StarlingOptions();
+        configure(options);
+        if (options.AllowAnonymous is { } allowAnonymous)
+        {
+            options.Broker.AllowAnonymous = allowAnonymous;
+        }
+
+        options.Server.Monitor.OwnListener = options.MonitorListener;
+        // Closed registrations: they win over the open IOptions<> of AddOptions, so these very instances are used.
+        services.AddSingleton(Options.Create(options.Server));
+        services.AddSingleton(Options.Create(options.Broker));
+        services.AddSingleton(Options.Create(options.Storage));
+        return AddParts(services, options.Server.PasswordFile, options.Server.AclFile, options.AllowAnonymous, options.Storage, options.Cluster, options.Server.Monitor);
+    }
+
+    /// <summary>What both AddStarling overloads add once the settings are known.</summary>
+    private static IServiceCollection AddParts(IServiceCollection services, string? passwordFile, string? aclFile, bool? allowAnonymous, StarlingStorageOptions storage, Cluster.ClusterOptions cluster, Monitor.MonitorOptions monitor)
+    {
         services.AddSingleton(sp =>
         {
             var hooks = sp.GetServices<BrokerHook>().ToList();
@@ -41,24 +80,18 @@ public static class StarlingServiceCollectionExtensions
 
             return broker;
         });
-        AddCluster(services, section.GetSection(Cluster.ClusterOptions.Section));
+        AddCluster(services, cluster);
         services.AddSingleton<StarlingHostedService>();
         services.AddHostedService(sp => sp.GetRequiredService<StarlingHostedService>());
-        AddSecurityFiles(services, section);
-        AddStorage(services, section.GetSection(StarlingStorageOptions.Section));
-        Monitor.MonitorRegistration.AddMonitor(services, section);
+        AddSecurityFiles(services, passwordFile, aclFile, allowAnonymous);
+        AddStorage(services, storage);
+        Monitor.MonitorRegistration.AddMonitor(services, monitor);
         return services;
     }
 
-    /// <summary>
-    /// Starling:Storage chooses the stores: the SQLite file by default, Redis, or memory. Stores the host registered itself
-    /// (before or after this call) win, since the broker takes the last registration of each.
-    /// </summary>
     /// <summary>Cluster mode when Starling:Cluster names a NATS server: joined before the broker starts, left after it stopped.</summary>
-    private static void AddCluster(IServiceCollection services, IConfigurationSection section)
+    private static void AddCluster(IServiceCollection services, Cluster.ClusterOptions cluster)
     {
-        var cluster = new Cluster.ClusterOptions();
-        section.Bind(cluster);
         if (!cluster.Enabled)
         {
             return;
@@ -68,11 +101,12 @@ public static class StarlingServiceCollectionExtensions
         services.AddHostedService<ClusterHostedService>();
     }
 
-    private static void AddStorage(IServiceCollection services, IConfigurationSection section)
+    /// <summary>
+    /// Starling:Storage chooses the stores: the SQLite file by default, Redis, or memory. Stores the host registered itself
+    /// (before or after this call) win, since the broker takes the last registration of each.
+    /// </summary>
+    private static void AddStorage(IServiceCollection services, StarlingStorageOptions storage)
     {
-        var storage = new StarlingStorageOptions();
-        section.Bind(storage);
-        services.AddOptions<StarlingStorageOptions>().Bind(section);
         if (storage.Type == StorageType.Redis)
         {
             services.TryAddSingleton(_ => new RedisDatabase(storage.Redis));
@@ -97,22 +131,26 @@ public static class StarlingServiceCollectionExtensions
     /// Starling:PasswordFile and Starling:AclFile become the first hooks of the chain, authentication then ACL,
     /// whenever the other hooks were added, so the hooks an application adds see authenticated clients.
     /// </summary>
-    private static void AddSecurityFiles(IServiceCollection services, IConfigurationSection section)
+    private static void AddSecurityFiles(IServiceCollection services, string? passwordFile, string? aclFile, bool? allowAnonymous)
     {
         int index = 0;
-        if (section[nameof(StarlingServerOptions.PasswordFile)] is { Length: > 0 } passwordFile)
+        if (passwordFile is { Length: > 0 })
         {
             // A password file refuses anonymous clients unless AllowAnonymous is set explicitly (its default, true,
             // is for a broker without authentication).
-            bool allowAnonymous = bool.TryParse(section[nameof(BrokerOptions.AllowAnonymous)], out bool allow) && allow;
             services.Insert(index++, ServiceDescriptor.Singleton<BrokerHook>(sp => Load(nameof(StarlingServerOptions.PasswordFile), () =>
-                new Security.PasswordFileHook(new Security.PasswordFileHookOptions { Path = passwordFile, AllowAnonymous = allowAnonymous }, sp.GetRequiredService<ILogger<Security.PasswordFileHook>>()))));
+                new Security.PasswordFileHook(new Security.PasswordFileHookOptions { Path = passwordFile, AllowAnonymous = allowAnonymous == true }, sp.GetRequiredService<ILogger<Security.PasswordFileHook>>()))));
         }
 
-        if (section[nameof(StarlingServerOptions.AclFile)] is { Length: > 0 } aclFile)
+        if (aclFile is { Length: > 0 })
         {
-            services.Insert(index, ServiceDescriptor.Singleton<BrokerHook>(sp => Load(nameof(StarlingServerOptions.AclFile), () =>
+            services.Insert(index++, ServiceDescriptor.Singleton<BrokerHook>(sp => Load(nameof(StarlingServerOptions.AclFile), () =>
                 new Security.AclHook(aclFile, sp.GetRequiredService<ILogger<Security.AclHook>>()))));
+        }
+
+        if (index > 0)
+        {
+            services.AddHostedService<SighupReload>();
         }
     }
 

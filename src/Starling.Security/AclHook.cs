@@ -62,6 +62,12 @@ public sealed partial class AclHook : BrokerHook
         return ValueTask.CompletedTask;
     }
 
+    /// <summary>
+    /// Reads the file again now, even if its time and length did not change (the server calls it on SIGHUP), and once
+    /// attached withdraws the subscriptions it no longer grants. False when it no longer parses: the previous rules stay.
+    /// </summary>
+    public bool Reload() => _file.Reload();
+
     /// <summary>The ACL as last loaded.</summary>
     public AclFile Acl => _file.Current;
 

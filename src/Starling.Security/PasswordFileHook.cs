@@ -56,6 +56,12 @@ public sealed partial class PasswordFileHook : BrokerHook, IDisposable
         _verifications = new SemaphoreSlim(Math.Max(1, options.MaximumConcurrentVerifications));
     }
 
+    /// <summary>
+    /// Reads the file again now, even if its time and length did not change (the server calls it on SIGHUP). False when
+    /// it no longer parses: the previous version stays in force, and the error is logged.
+    /// </summary>
+    public bool Reload() => _file.Reload();
+
     /// <summary>The password file as last loaded.</summary>
     public PasswordFile File => _file.Current;
 

@@ -5,7 +5,7 @@ namespace Starling.Security;
 
 /// <summary>
 /// A file parsed once, then parsed again when its modification time or length changes. The check is a stat made at
-/// most once per <see cref="CheckInterval"/>, on use; a file that no longer parses is logged and the last good
+/// most once per <see cref="CheckInterval"/>, on use (or <see cref="Reload"/> at once); a file that no longer parses is logged and the last good
 /// version stays in force.
 /// </summary>
 internal sealed partial class ReloadingFile<T>
@@ -61,23 +61,44 @@ internal sealed partial class ReloadingFile<T>
                 var stamp = Stamp();
                 if (stamp != _stamp)
                 {
-                    try
-                    {
-                        var loaded = _load(_path);
-                        _stamp = stamp;
-                        Volatile.Write(ref _current, loaded);
-                        ReloadedLog(_logger, _path);
-                        Reloaded?.Invoke();
-                    }
-                    catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException)
-                    {
-                        _stamp = stamp; // do not retry until it changes again
-                        ReloadFailed(_logger, ex, _path);
-                    }
+                    Load(stamp);
                 }
 
                 return _current;
             }
+        }
+    }
+
+    /// <summary>
+    /// Parses the file again now, whether or not its time and length changed (SIGHUP: an editor may keep both, or the
+    /// operator wants the change in force at once). False when it no longer parses: the last good version stays.
+    /// </summary>
+    public bool Reload()
+    {
+        lock (_gate)
+        {
+            _nextCheck = Stopwatch.GetTimestamp() + CheckTicks;
+            return Load(Stamp());
+        }
+    }
+
+    /// <summary>Under the lock: loads the file whose stamp is <paramref name="stamp"/>, and tells on success.</summary>
+    private bool Load((DateTime Time, long Length) stamp)
+    {
+        try
+        {
+            var loaded = _load(_path);
+            _stamp = stamp;
+            Volatile.Write(ref _current, loaded);
+            ReloadedLog(_logger, _path);
+            Reloaded?.Invoke();
+            return true;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException)
+        {
+            _stamp = stamp; // do not retry until it changes again
+            ReloadFailed(_logger, ex, _path);
+            return false;
         }
     }
 

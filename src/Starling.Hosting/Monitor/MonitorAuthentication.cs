@@ -27,9 +27,12 @@ internal sealed partial class MonitorAuthentication(MonitorOptions options, Func
     public static bool IsProtected(PathString path) =>
         path.StartsWithSegments("/api", StringComparison.Ordinal) || path.StartsWithSegments("/metrics", StringComparison.Ordinal) || path.StartsWithSegments("/openapi", StringComparison.Ordinal);
 
-    public async Task InvokeAsync(HttpContext context, RequestDelegate next)
+    public Task InvokeAsync(HttpContext context, RequestDelegate next) => InvokeAsync(context, context.Request.Path, next);
+
+    /// <summary>The check, for a request whose path below the monitor's root is <paramref name="path"/> (an app may map the monitor under a prefix).</summary>
+    public async Task InvokeAsync(HttpContext context, PathString path, RequestDelegate next)
     {
-        if (!IsProtected(context.Request.Path) || !Required(context))
+        if (!IsProtected(path) || !Required(context))
         {
             await next(context).ConfigureAwait(false);
             return;
@@ -63,8 +66,15 @@ internal sealed partial class MonitorAuthentication(MonitorOptions options, Func
             return true;
         }
 
-        var bound = context.Features.Get<KestrelListener>()?.Definition.EndPoint.Address;
-        return bound is null || !IPAddress.IsLoopback(bound);
+        if (context.Features.Get<KestrelListener>() is { } listener)
+        {
+            return !IPAddress.IsLoopback(listener.Definition.EndPoint.Address);
+        }
+
+        // On a host app's Kestrel (MapStarlingMonitor) the listener is the app's: a request is local when it came over
+        // loopback, from a loopback address.
+        var (local, remote) = (context.Connection.LocalIpAddress, context.Connection.RemoteIpAddress);
+        return local is null || remote is null || !IPAddress.IsLoopback(local) || !IPAddress.IsLoopback(remote);
     }
 
     private Outcome Check(HttpRequest request)

@@ -11,6 +11,9 @@ public sealed class MonitorOptions
     /// <summary>Serve the monitor (on by default).</summary>
     public bool Enabled { get; set; } = true;
 
+    /// <summary>Whether it opens its own http listener; false when an app maps it on its own Kestrel (<c>MapStarlingMonitor</c>).</summary>
+    internal bool OwnListener { get; set; } = true;
+
     /// <summary>Where its http listener binds: loopback by default, so it is private to the machine.</summary>
     public string BindAddress { get; set; } = "127.0.0.1";
 

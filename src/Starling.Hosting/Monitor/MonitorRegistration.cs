@@ -1,5 +1,4 @@
 using Microsoft.AspNetCore.Builder;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -12,11 +11,9 @@ namespace Starling.Hosting.Monitor;
 /// <summary>Wires the monitor into <c>AddStarling</c>: its parts, the $SYS publisher, and the endpoints on the broker's Kestrel.</summary>
 internal static class MonitorRegistration
 {
-    public static void AddMonitor(IServiceCollection services, IConfigurationSection starling)
+    public static void AddMonitor(IServiceCollection services, MonitorOptions options)
     {
         services.AddHostedService(sp => new SysTopics(sp.GetRequiredService<MqttBroker>(), sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<StarlingServerOptions>>()));
-        var options = new MonitorOptions();
-        starling.GetSection(MonitorOptions.Section).Bind(options);
         if (!options.Enabled)
         {
             return;
@@ -26,9 +23,18 @@ internal static class MonitorRegistration
         services.AddHostedService(sp => sp.GetRequiredService<MonitorServices>().Sampler);
         services.AddSingleton(sp =>
         {
-            var monitor = sp.GetRequiredService<MonitorServices>();
             var passwords = sp.GetServices<Broker.Hooks.BrokerHook>().OfType<Security.PasswordFileHook>().FirstOrDefault();
-            var authentication = new MonitorAuthentication(options, () => passwords?.File, sp.GetRequiredService<ILoggerFactory>().CreateLogger("Starling.Monitor"));
+            return new MonitorAuthentication(options, () => passwords?.File, sp.GetRequiredService<ILoggerFactory>().CreateLogger("Starling.Monitor"));
+        });
+        if (!options.OwnListener)
+        {
+            return; // the app maps it on its own Kestrel (MapStarlingMonitor)
+        }
+
+        services.AddSingleton(sp =>
+        {
+            var monitor = sp.GetRequiredService<MonitorServices>();
+            var authentication = sp.GetRequiredService<MonitorAuthentication>();
             return new StarlingWebEndpoints(
                 app =>
                 {

@@ -59,6 +59,18 @@ public sealed class ServerProcess : IAsyncDisposable
         return server;
     }
 
+    /// <summary>Whether the process is still running.</summary>
+    public bool IsRunning => !_process.HasExited;
+
+    /// <summary>Sends <paramref name="signal"/> (1: SIGHUP, 15: SIGTERM) to the server, as kill(1) would.</summary>
+    public void Signal(int signal)
+    {
+        if (Kill(_process.Id, signal) != 0)
+        {
+            throw new InvalidOperationException($"kill({_process.Id}, {signal}) failed: errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}");
+        }
+    }
+
     /// <summary>SIGKILL: no stop, no flush, no checkpoint; what was not committed is gone.</summary>
     public async Task KillAsync()
     {
@@ -94,6 +106,9 @@ public sealed class ServerProcess : IAsyncDisposable
 
         _process.Dispose();
     }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int Kill(int pid, int signal);
 
     private void Append(string? line)
     {
