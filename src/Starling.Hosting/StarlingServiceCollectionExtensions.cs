@@ -44,6 +44,7 @@ public static class StarlingServiceCollectionExtensions
         AddCluster(services, section.GetSection(Cluster.ClusterOptions.Section));
         services.AddSingleton<StarlingHostedService>();
         services.AddHostedService(sp => sp.GetRequiredService<StarlingHostedService>());
+        AddBridges(services, section.GetSection(Bridge.BridgeOptions.Section));
         AddSecurityFiles(services, section);
         AddStorage(services, section.GetSection(StarlingStorageOptions.Section));
         Monitor.MonitorRegistration.AddMonitor(services, section);
@@ -66,6 +67,34 @@ public static class StarlingServiceCollectionExtensions
 
         services.AddSingleton(sp => new Cluster.NatsCluster(cluster, sp.GetRequiredService<MqttBroker>(), sp.GetRequiredService<ILogger<Cluster.NatsCluster>>()));
         services.AddHostedService<ClusterHostedService>();
+    }
+
+    /// <summary>Each element of Starling:Bridges is a bridge, checked now so that a broken one stops the start.</summary>
+    private static void AddBridges(IServiceCollection services, IConfigurationSection section)
+    {
+        var bridges = section.Get<List<Bridge.BridgeOptions>>() ?? [];
+        if (bridges.Count == 0)
+        {
+            return;
+        }
+
+        foreach (var bridge in bridges)
+        {
+            bridge.Validate();
+        }
+
+        var duplicate = bridges.GroupBy(b => b.Name, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
+        if (duplicate is not null)
+        {
+            throw new InvalidOperationException($"Starling:Bridges: two bridges are named '{duplicate.Key}'.");
+        }
+
+        foreach (var bridge in bridges)
+        {
+            services.AddSingleton(sp => new Bridge.MqttBridge(bridge, sp.GetRequiredService<MqttBroker>(), sp.GetRequiredService<ILogger<Bridge.MqttBridge>>()));
+        }
+
+        services.AddHostedService<BridgeHostedService>();
     }
 
     private static void AddStorage(IServiceCollection services, IConfigurationSection section)
