@@ -29,6 +29,7 @@ public sealed class MqttBridge : IAsyncDisposable
     private int _state;
     private long _forwardedOut;
     private long _forwardedIn;
+    private int _disposed;
 
     public MqttBridge(BridgeOptions options, MqttBroker broker, ILogger<MqttBridge> logger)
     {
@@ -54,8 +55,16 @@ public sealed class MqttBridge : IAsyncDisposable
     /// <summary>Starts the link in the background; call once the broker has started.</summary>
     public void Start() => _run ??= Task.Run(() => RunAsync(_stop.Token));
 
+    /// <summary>Why the last link failed or could not be made; null before any failure.</summary>
+    public string? LastError { get; private set; }
+
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return; // the hosted service stops it, and the container disposes it at the end
+        }
+
         await _stop.CancelAsync().ConfigureAwait(false);
         if (_run is not null)
         {
@@ -90,6 +99,7 @@ public sealed class MqttBridge : IAsyncDisposable
                 break;
             }
 
+            LastError = reason;
             var delay = backoff.Next();
             SetState(BridgeState.WaitingToReconnect);
             BridgeLog.Failed(_logger, Name, _options.Address, _options.EffectivePort, reason, (long)delay.TotalMilliseconds);
@@ -176,7 +186,7 @@ public sealed class MqttBridge : IAsyncDisposable
             CleanSession = _options.CleanStart,
             KeepAlive = TimeSpan.FromSeconds(_options.KeepAliveSeconds),
             Username = _options.Username,
-            Password = _options.Password is null ? null : Encoding.UTF8.GetBytes(_options.Password),
+            Password = Secret(_options.Password),
             SessionExpiryInterval = version == MqttProtocolVersion.V500 && !_options.CleanStart ? _options.SessionExpirySeconds : null,
             AutoAcknowledge = false,
             UseMessageChannel = false,
@@ -198,7 +208,7 @@ public sealed class MqttBridge : IAsyncDisposable
         SessionExpiryInterval = uint.MaxValue, // the local queue outlives any outage (the broker may grant less)
         KeepAlive = TimeSpan.Zero, // no network between the two ends
         Username = _options.LocalUsername,
-        Password = _options.LocalPassword is null ? null : Encoding.UTF8.GetBytes(_options.LocalPassword),
+        Password = Secret(_options.LocalPassword),
         AutoAcknowledge = false,
         UseMessageChannel = false,
     };
@@ -297,6 +307,18 @@ public sealed class MqttBridge : IAsyncDisposable
         catch (Exception)
         {
         }
+    }
+
+    /// <summary>The password's bytes, or none at all (not an empty one: a password without a user name is a protocol error [MQTT-3.1.2-22]).</summary>
+    /// <remarks>Not a conditional expression: its null would turn into an empty array through byte[]'s conversion, and set the flag.</remarks>
+    private static ReadOnlyMemory<byte>? Secret(string? password)
+    {
+        if (password is null)
+        {
+            return default(ReadOnlyMemory<byte>?);
+        }
+
+        return Encoding.UTF8.GetBytes(password);
     }
 
     private static async Task DisconnectQuietlyAsync(MqttClient client)
