@@ -41,7 +41,7 @@ public sealed class BridgeRestartTests : IDisposable
                 await publisher.PublishAsync("feed/x", i.ToString(CultureInfo.InvariantCulture), MqttQualityOfService.AtLeastOnce);
                 if (i == Count / 3)
                 {
-                    _mosquitto.Restart(); // mid-stream: the bridge's link and the receiver both drop
+                    _mosquitto.RestartGracefully(); // mid-stream: the bridge's link and the receiver both drop
                 }
 
                 await Task.Delay(2);
@@ -79,7 +79,7 @@ public sealed class BridgeRestartTests : IDisposable
             }
         }
 
-        _mosquitto.Restart();
+        _mosquitto.RestartGracefully();
         await using var second = (await settings.StartAsync(durable)).Broker;
         await using var receiverAgain = await Subscriber.StartAsync(_mosquitto.Port, "queued/#", MqttQualityOfService.AtLeastOnce, clientId: "durable-receiver", clean: false);
         var expected = Enumerable.Range(0, Count).Select(i => i.ToString(CultureInfo.InvariantCulture)).ToHashSet();
