@@ -13,6 +13,7 @@ command -v mosquitto_pub >/dev/null 2>&1 || missing+=(mosquitto-clients)
 /usr/bin/python3 -c 'import paho.mqtt' >/dev/null 2>&1 || missing+=(python3-paho-mqtt)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server) # the Redis store's tests start their own on 127.0.0.1
 command -v nats-server >/dev/null 2>&1 || missing+=(nats-server) # the cluster's tests start their own on 127.0.0.1
+command -v mosquitto >/dev/null 2>&1 || missing+=(mosquitto) # the bridges' tests start their own broker on 127.0.0.1
 command -v node >/dev/null 2>&1 || missing+=(nodejs npm)
 command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd) # deploy/starling.service is checked with systemd-analyze verify
 [ -x /usr/bin/chromium ] || missing+=(chromium) # the web monitor's browser test drives Debian's Chromium

@@ -21,6 +21,9 @@ public sealed class StarlingOptions
     /// <summary>Cluster mode on NATS (<c>Starling:Cluster</c>): off unless a server is named.</summary>
     public Cluster.ClusterOptions Cluster { get; } = new();
 
+    /// <summary>Links to other brokers (<c>Starling:Bridges</c>, docs/bridges.md): none by default.</summary>
+    public List<Bridge.BridgeOptions> Bridges { get; } = [];
+
     /// <summary>
     /// Whether clients without a user name are let in. Null (the default): yes without a password file, no with one,
     /// as when <c>Starling:AllowAnonymous</c> is not configured. Set, it decides in both cases.

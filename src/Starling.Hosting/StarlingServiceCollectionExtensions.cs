@@ -31,7 +31,8 @@ public static class StarlingServiceCollectionExtensions
         var monitor = new Monitor.MonitorOptions();
         section.GetSection(Monitor.MonitorOptions.Section).Bind(monitor);
         bool? allowAnonymous = bool.TryParse(section[nameof(BrokerOptions.AllowAnonymous)], out bool allow) ? allow : null;
-        return AddParts(services, section[nameof(StarlingServerOptions.PasswordFile)], section[nameof(StarlingServerOptions.AclFile)], allowAnonymous, storage, cluster, monitor);
+        var bridges = section.GetSection(Bridge.BridgeOptions.Section).Get<List<Bridge.BridgeOptions>>() ?? [];
+        return AddParts(services, section[nameof(StarlingServerOptions.PasswordFile)], section[nameof(StarlingServerOptions.AclFile)], allowAnonymous, storage, cluster, monitor, bridges);
     }
 
     /// <summary>
@@ -56,11 +57,11 @@ public static class StarlingServiceCollectionExtensions
         services.AddSingleton(Options.Create(options.Server));
         services.AddSingleton(Options.Create(options.Broker));
         services.AddSingleton(Options.Create(options.Storage));
-        return AddParts(services, options.Server.PasswordFile, options.Server.AclFile, options.AllowAnonymous, options.Storage, options.Cluster, options.Server.Monitor);
+        return AddParts(services, options.Server.PasswordFile, options.Server.AclFile, options.AllowAnonymous, options.Storage, options.Cluster, options.Server.Monitor, options.Bridges);
     }
 
     /// <summary>What both AddStarling overloads add once the settings are known.</summary>
-    private static IServiceCollection AddParts(IServiceCollection services, string? passwordFile, string? aclFile, bool? allowAnonymous, StarlingStorageOptions storage, Cluster.ClusterOptions cluster, Monitor.MonitorOptions monitor)
+    private static IServiceCollection AddParts(IServiceCollection services, string? passwordFile, string? aclFile, bool? allowAnonymous, StarlingStorageOptions storage, Cluster.ClusterOptions cluster, Monitor.MonitorOptions monitor, IReadOnlyList<Bridge.BridgeOptions> bridges)
     {
         services.AddSingleton(sp =>
         {
@@ -83,6 +84,7 @@ public static class StarlingServiceCollectionExtensions
         AddCluster(services, cluster);
         services.AddSingleton<StarlingHostedService>();
         services.AddHostedService(sp => sp.GetRequiredService<StarlingHostedService>());
+        AddBridges(services, bridges);
         AddSecurityFiles(services, passwordFile, aclFile, allowAnonymous);
         AddStorage(services, storage);
         Monitor.MonitorRegistration.AddMonitor(services, monitor);
@@ -99,6 +101,33 @@ public static class StarlingServiceCollectionExtensions
 
         services.AddSingleton(sp => new Cluster.NatsCluster(cluster, sp.GetRequiredService<MqttBroker>(), sp.GetRequiredService<ILogger<Cluster.NatsCluster>>()));
         services.AddHostedService<ClusterHostedService>();
+    }
+
+    /// <summary>Each element of Starling:Bridges is a bridge, checked now so that a broken one stops the start.</summary>
+    private static void AddBridges(IServiceCollection services, IReadOnlyList<Bridge.BridgeOptions> bridges)
+    {
+        if (bridges.Count == 0)
+        {
+            return;
+        }
+
+        foreach (var bridge in bridges)
+        {
+            bridge.Validate();
+        }
+
+        var duplicate = bridges.GroupBy(b => b.Name, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
+        if (duplicate is not null)
+        {
+            throw new InvalidOperationException($"Starling:Bridges: two bridges are named '{duplicate.Key}'.");
+        }
+
+        foreach (var bridge in bridges)
+        {
+            services.AddSingleton(sp => new Bridge.MqttBridge(bridge, sp.GetRequiredService<MqttBroker>(), sp.GetRequiredService<ILogger<Bridge.MqttBridge>>()));
+        }
+
+        services.AddHostedService<BridgeHostedService>();
     }
 
     /// <summary>

@@ -96,6 +96,45 @@ public sealed partial class ConfigurationDocTests
     }
 
     [Fact]
+    public void EveryBridgeKey_Exists_WithTheStatedDefault()
+    {
+        var rows = Table(Section(File.ReadAllText(DocPath), "## Bridges"), "| key |");
+        var defaults = new Dictionary<string, object?>(StringComparer.Ordinal);
+        void Add(object options, string prefix)
+        {
+            foreach (var property in options.GetType().GetProperties().Where(p => p.CanWrite))
+            {
+                if (property.PropertyType == typeof(Bridge.BridgeTlsOptions))
+                {
+                    Add(new Bridge.BridgeTlsOptions(), "Tls:");
+                }
+                else if (property.PropertyType == typeof(List<Bridge.BridgeTopicOptions>))
+                {
+                    Add(new Bridge.BridgeTopicOptions(), "Topics:");
+                }
+                else
+                {
+                    defaults[prefix + property.Name] = property.GetValue(options) is Mqtt.MqttQualityOfService qos ? (int)qos : property.GetValue(options);
+                }
+            }
+        }
+
+        Add(new Bridge.BridgeOptions(), "");
+        Assert.Equal(defaults.Keys.Order(), rows.Select(r => r.Key).Order());
+        foreach (var (key, stated) in rows)
+        {
+            if (defaults[key] is { } value && !Equals(value, ""))
+            {
+                Assert.Equal($"`{Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture)!.ToLowerInvariant()}`", stated.ToLowerInvariant());
+            }
+            else
+            {
+                Assert.False(stated.StartsWith('`') && stated.EndsWith('`'), $"{key}: {stated} is stated as a value, and has none");
+            }
+        }
+    }
+
+    [Fact]
     public async Task ExampleFile_StartsABroker_WithEveryListener()
     {
         string doc = File.ReadAllText(DocPath);

@@ -81,11 +81,7 @@ public sealed class ServerProcess : IAsyncDisposable
     /// <summary>SIGTERM, as systemd or Ctrl+C stops it; returns the exit code, or null when it has not exited within <paramref name="timeout"/>.</summary>
     public async Task<int?> TerminateAsync(TimeSpan timeout)
     {
-        if (Kill(_process.Id, 15) != 0)
-        {
-            throw new InvalidOperationException("kill(SIGTERM) failed");
-        }
-
+        Signal(15);
         try
         {
             await _process.WaitForExitAsync().WaitAsync(timeout);
@@ -117,7 +113,4 @@ public sealed class ServerProcess : IAsyncDisposable
             _output.AppendLine(line);
         }
     }
-
-    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
-    private static extern int Kill(int pid, int signal);
 }
