@@ -34,7 +34,7 @@ public sealed class PackagesTests(PackedFeed packed) : IClassFixture<PackedFeed>
     private static readonly string[] Libraries =
     [
         "Starling.Mqtt", "Starling.Mqtt.Client", "Starling.Broker", "Starling.Net", "Starling.Security",
-        "Starling.Cluster", "Starling.Storage.Sqlite", "Starling.Storage.Redis", "Starling.Hosting",
+        "Starling.Cluster", "Starling.Bridge", "Starling.Storage.Sqlite", "Starling.Storage.Redis", "Starling.Hosting",
     ];
 
     private LocalFeed Feed => packed.Feed;
