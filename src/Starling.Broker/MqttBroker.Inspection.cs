@@ -66,6 +66,18 @@ public sealed partial class MqttBroker
     }
 
     /// <summary>
+    /// Delivers a message the cluster chose this broker for, to one member here of the shared subscription
+    /// <paramref name="shareName"/> at <paramref name="topicFilter"/> (see <see cref="Routing.IRemoteRoutes.SharedGroupAdded"/>).
+    /// Its other subscribers get it through <see cref="PublishFromCluster"/> or, published here, directly.
+    /// </summary>
+    public void PublishToSharedGroupFromCluster(ApplicationMessage message, string shareName, string topicFilter)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        message.FromCluster = true;
+        _context.Router.DispatchShared(message, shareName, topicFilter);
+    }
+
+    /// <summary>
     /// Stores (or, with an empty payload, deletes [MQTT-3.3.1-10]) a retained message another broker of the cluster
     /// received, without delivering it: its delivery comes through <see cref="PublishFromCluster"/>.
     /// </summary>

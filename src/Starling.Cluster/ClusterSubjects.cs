@@ -21,6 +21,17 @@ public static class ClusterSubjects
 
     public static string ForTopic(string topic) => Subject(Prefix, topic);
 
+    /// <summary>
+    /// The NATS queue group of the shared subscription <paramref name="shareName"/> at <paramref name="topicFilter"/>:
+    /// the same on every node, and a valid queue name (base64url of both, which hold no white space then).
+    /// </summary>
+    public static string QueueGroup(string shareName, string topicFilter)
+    {
+        ArgumentNullException.ThrowIfNull(shareName);
+        ArgumentNullException.ThrowIfNull(topicFilter);
+        return "share." + Convert.ToBase64String(Encoding.UTF8.GetBytes(shareName + "/" + topicFilter)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+    }
+
     /// <summary>The subject of <paramref name="topic"/>'s retained message in the retained stream.</summary>
     public static string ForRetained(string topic) => Subject(RetainedPrefix, topic);
 

@@ -14,6 +14,9 @@ namespace Starling.Cluster;
 /// its topic's subject, so NATS's interest graph sends one copy to each node that has a matching filter and none to
 /// the others. The receiving node's own topic tree makes the final match. Across nodes a message is delivered at most
 /// once (NATS core): the durable mode on JetStream is not built yet.
+/// Shared subscriptions ($share) are NATS queue groups: each node holding members of a group subscribes the group's
+/// filter in one queue group named after it, on a second connection (the first does not hear its own messages), so
+/// NATS hands each message to one of those nodes, the publishing node included, and that node to one member.
 /// </summary>
 public sealed partial class NatsCluster : IRemoteRoutes, IAsyncDisposable
 {
@@ -24,7 +27,8 @@ public sealed partial class NatsCluster : IRemoteRoutes, IAsyncDisposable
     private readonly MqttBroker _broker;
     private readonly ILogger _logger;
     private readonly NatsConnection _nats;
-    private readonly Channel<(bool Added, string Filter)> _filterChanges = Channel.CreateUnbounded<(bool, string)>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly NatsConnection _shared;
+    private readonly Channel<(bool Added, string? Share, string Filter)> _filterChanges = Channel.CreateUnbounded<(bool, string?, string)>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Channel<(string Subject, byte[] Payload, NatsHeaders Headers)> _outgoing = Channel.CreateUnbounded<(string, byte[], NatsHeaders)>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Dictionary<string, List<INatsSub<byte[]>>> _subscriptions = new(StringComparer.Ordinal);
     private readonly ClusterDeduplicator _deduplicator = new();
@@ -42,6 +46,7 @@ public sealed partial class NatsCluster : IRemoteRoutes, IAsyncDisposable
         _logger = logger;
         Node = options.Node;
         _nats = new NatsConnection(NatsOpts.Default with { Url = string.Join(",", options.Urls), Name = "starling-" + Node, Echo = false, SubPendingChannelCapacity = 65536 });
+        _shared = new NatsConnection(NatsOpts.Default with { Url = string.Join(",", options.Urls), Name = "starling-" + Node + "-shared", SubPendingChannelCapacity = 65536 });
     }
 
     /// <summary>This node's name in the cluster.</summary>
@@ -53,7 +58,10 @@ public sealed partial class NatsCluster : IRemoteRoutes, IAsyncDisposable
     private long _sent;
     private long _received;
 
-    /// <summary>Whether this node's NATS subscriptions for <paramref name="topicFilter"/> are in place (the server has them).</summary>
+    /// <summary>
+    /// Whether this node's NATS subscriptions for <paramref name="topicFilter"/> (a shared group as <c>$share/{name}/{filter}</c>)
+    /// are in place (the server has them).
+    /// </summary>
     public bool IsRouting(string topicFilter) => _active.ContainsKey(topicFilter);
 
     /// <summary>Connects to NATS (the broker does not start without it) and attaches to the broker; call before the broker starts.</summary>
@@ -62,6 +70,7 @@ public sealed partial class NatsCluster : IRemoteRoutes, IAsyncDisposable
         try
         {
             await _nats.ConnectAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10), cancellationToken).ConfigureAwait(false);
+            await _shared.ConnectAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10), cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is NatsException or TimeoutException)
         {
@@ -80,10 +89,16 @@ public sealed partial class NatsCluster : IRemoteRoutes, IAsyncDisposable
     }
 
     /// <inheritdoc />
-    public void FilterAdded(string topicFilter) => _filterChanges.Writer.TryWrite((true, topicFilter));
+    public void FilterAdded(string topicFilter) => _filterChanges.Writer.TryWrite((true, null, topicFilter));
 
     /// <inheritdoc />
-    public void FilterRemoved(string topicFilter) => _filterChanges.Writer.TryWrite((false, topicFilter));
+    public void FilterRemoved(string topicFilter) => _filterChanges.Writer.TryWrite((false, null, topicFilter));
+
+    /// <inheritdoc />
+    public void SharedGroupAdded(string shareName, string topicFilter) => _filterChanges.Writer.TryWrite((true, shareName, topicFilter));
+
+    /// <inheritdoc />
+    public void SharedGroupRemoved(string shareName, string topicFilter) => _filterChanges.Writer.TryWrite((false, shareName, topicFilter));
 
     /// <inheritdoc />
     public void Forward(ApplicationMessage message)
@@ -156,6 +171,7 @@ public sealed partial class NatsCluster : IRemoteRoutes, IAsyncDisposable
         }
 
         await _nats.DisposeAsync().ConfigureAwait(false);
+        await _shared.DisposeAsync().ConfigureAwait(false);
         _stop.Dispose();
     }
 
@@ -182,30 +198,34 @@ public sealed partial class NatsCluster : IRemoteRoutes, IAsyncDisposable
 
     private async Task ApplyFilterChangesAsync()
     {
-        await foreach (var (added, filter) in _filterChanges.Reader.ReadAllAsync().ConfigureAwait(false))
+        await foreach (var (added, share, filter) in _filterChanges.Reader.ReadAllAsync().ConfigureAwait(false))
         {
+            string key = share is null ? filter : "$share/" + share + "/" + filter;
             try
             {
-                if (added && !_subscriptions.ContainsKey(filter))
+                if (added && !_subscriptions.ContainsKey(key))
                 {
+                    // A group's queue name holds its share name and filter, so that the same group on every node is one NATS queue group.
+                    var connection = share is null ? _nats : _shared;
+                    string? queue = share is null ? null : ClusterSubjects.QueueGroup(share, filter);
                     var subscriptions = new List<INatsSub<byte[]>>();
                     foreach (string subject in ClusterSubjects.ForFilter(filter))
                     {
-                        var subscription = await _nats.SubscribeCoreAsync<byte[]>(subject, cancellationToken: _stop.Token).ConfigureAwait(false);
+                        var subscription = await connection.SubscribeCoreAsync<byte[]>(subject, queue, cancellationToken: _stop.Token).ConfigureAwait(false);
                         subscriptions.Add(subscription);
                         lock (_loops)
                         {
-                            _loops.Add(Task.Run(() => ReceiveAsync(subscription), CancellationToken.None));
+                            _loops.Add(Task.Run(() => ReceiveAsync(subscription, share, filter), CancellationToken.None));
                         }
                     }
 
-                    _subscriptions[filter] = subscriptions;
-                    await _nats.PingAsync(_stop.Token).ConfigureAwait(false); // the server has taken the SUBs once it answers
-                    _active[filter] = true;
+                    _subscriptions[key] = subscriptions;
+                    await connection.PingAsync(_stop.Token).ConfigureAwait(false); // the server has taken the SUBs once it answers
+                    _active[key] = true;
                 }
-                else if (!added && _subscriptions.Remove(filter, out var subscriptions))
+                else if (!added && _subscriptions.Remove(key, out var subscriptions))
                 {
-                    _active.TryRemove(filter, out _);
+                    _active.TryRemove(key, out _);
                     foreach (var subscription in subscriptions)
                     {
                         await subscription.DisposeAsync().ConfigureAwait(false);
@@ -218,18 +238,25 @@ public sealed partial class NatsCluster : IRemoteRoutes, IAsyncDisposable
             }
             catch (Exception ex) when (ex is NatsException or InvalidOperationException)
             {
-                SubscribeFailed(_logger, ex, filter);
+                SubscribeFailed(_logger, ex, key);
             }
         }
     }
 
-    private async Task ReceiveAsync(INatsSub<byte[]> subscription)
+    private async Task ReceiveAsync(INatsSub<byte[]> subscription, string? share, string filter)
     {
         try
         {
             await foreach (var message in subscription.Msgs.ReadAllAsync(_stop.Token).ConfigureAwait(false))
             {
-                Deliver(message);
+                if (share is null)
+                {
+                    Deliver(message);
+                }
+                else
+                {
+                    DeliverShared(message, share, filter);
+                }
             }
         }
         catch (OperationCanceledException)
@@ -266,6 +293,30 @@ public sealed partial class NatsCluster : IRemoteRoutes, IAsyncDisposable
         {
             Interlocked.Increment(ref _received);
             _broker.PublishFromCluster(live);
+        }
+    }
+
+    /// <summary>A message NATS gave this node's queue subscription of one shared group: from any node, this one included.</summary>
+    private void DeliverShared(NatsMsg<byte[]> message, string share, string filter)
+    {
+        if (message.Headers is null || !message.Headers.ContainsKey(OriginHeader))
+        {
+            return; // not a Starling node's
+        }
+
+        string topic;
+        try
+        {
+            topic = ClusterSubjects.TopicOf(message.Subject);
+        }
+        catch (FormatException)
+        {
+            return;
+        }
+
+        if (Decode(message.Data) is { } live && live.Topic == topic)
+        {
+            _broker.PublishToSharedGroupFromCluster(live, share, filter);
         }
     }
 

@@ -56,7 +56,7 @@ public sealed partial class MqttConnection
 
                 if (_broker.Router.Remote is not null)
                 {
-                    (clustered ??= []).Add(subscription.TopicFilter);
+                    (clustered ??= []).Add(Routing.Router.RouteKey(subscription));
                 }
 
                 if (_broker.Retained.Count > 0)

@@ -8,11 +8,22 @@ namespace Starling.Broker.Routing;
 /// </summary>
 public interface IRemoteRoutes
 {
-    /// <summary>The first subscription to <paramref name="topicFilter"/> (a shared subscription's inner filter) on this broker.</summary>
+    /// <summary>The first non-shared subscription to <paramref name="topicFilter"/> on this broker.</summary>
     void FilterAdded(string topicFilter);
 
     /// <summary>The last subscription to <paramref name="topicFilter"/> on this broker went.</summary>
     void FilterRemoved(string topicFilter);
+
+    /// <summary>
+    /// The first member on this broker of the shared subscription <paramref name="shareName"/> at
+    /// <paramref name="topicFilter"/>. In a cluster the groups' messages do not go to local members directly: the
+    /// cluster chooses one broker holding members of the group for each message (cluster-wide exactly one member,
+    /// 5.0 section 4.8.2), which then delivers it with <c>MqttBroker.PublishToSharedGroupFromCluster</c>.
+    /// </summary>
+    void SharedGroupAdded(string shareName, string topicFilter);
+
+    /// <summary>The last member on this broker of the shared subscription <paramref name="shareName"/> at <paramref name="topicFilter"/> went.</summary>
+    void SharedGroupRemoved(string shareName, string topicFilter);
 
     /// <summary>A message published on this broker (a client's, a will, the host's): for the other brokers.</summary>
     void Forward(ApplicationMessage message);

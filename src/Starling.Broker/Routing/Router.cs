@@ -43,7 +43,7 @@ internal sealed class Router
         if (matches.Count == 1)
         {
             var only = matches[0];
-            if (!IsNoLocalEcho(only, message))
+            if (!IsNoLocalEcho(only, message) && !(only.ShareGroup is not null && Remote is not null))
             {
                 only.Subscriber.Deliver(new OutgoingMessage(message, Min(message.QoS, only.QoS), only.RetainAsPublished && message.Retain, only.SubscriptionIds, only.ShareGroup is null ? null : only));
             }
@@ -71,6 +71,11 @@ internal sealed class Router
             bool retain = subscription.RetainAsPublished && message.Retain;
             if (subscription.ShareGroup is not null)
             {
+                if (Remote is not null)
+                {
+                    continue; // in a cluster the group's copy comes through DispatchShared, on the one node the cluster chose
+                }
+
                 // A shared subscription's copy is delivered on its own, beside any non-shared one (5.0 section 4.8.2).
                 deliveries.Add(new PendingDelivery(subscription.Subscriber, qos, retain, subscription.SubscriptionIds, subscription));
                 continue;
@@ -102,21 +107,54 @@ internal sealed class Router
         deliveries.Clear();
     }
 
-    /// <summary>The cluster's other brokers, when there are any: told of the filters held here (reference-counted per filter).</summary>
+    /// <summary>
+    /// In a cluster: the one member of shared group <paramref name="shareName"/> at <paramref name="topicFilter"/>
+    /// on this broker that gets <paramref name="message"/>, since the cluster chose this broker for it.
+    /// </summary>
+    public void DispatchShared(ApplicationMessage message, string shareName, string topicFilter)
+    {
+        foreach (var subscription in Match(message.TopicUtf8))
+        {
+            if (subscription.ShareGroup == shareName && subscription.TopicFilter == topicFilter)
+            {
+                if (!IsNoLocalEcho(subscription, message))
+                {
+                    subscription.Subscriber.Deliver(new OutgoingMessage(message, Min(message.QoS, subscription.QoS), subscription.RetainAsPublished && message.Retain, subscription.SubscriptionIds, subscription));
+                }
+
+                return;
+            }
+        }
+    }
+
+    /// <summary>The cluster's other brokers, when there are any: told of the filters and shared groups held here (reference-counted).</summary>
     public IRemoteRoutes? Remote { get; set; }
 
+    // Keys: a non-shared filter as it is, a shared group as its $share/{name}/{filter} form.
     private readonly Dictionary<string, int> _filterCounts = new(StringComparer.Ordinal);
+
+    /// <summary>The key a subscription is counted under, and under which <see cref="IRemoteRoutes.WhenRoutingAsync"/> knows it.</summary>
+    public static string RouteKey(Subscription subscription) =>
+        subscription.ShareGroup is null ? subscription.TopicFilter : subscription.Filter;
 
     public void Subscribe(Subscription subscription)
     {
         if (_tree.AddOrReplace(subscription.TopicFilter, subscription, out var replaced) && replaced is null && Remote is { } remote)
         {
+            string key = RouteKey(subscription);
             lock (_filterCounts)
             {
-                _filterCounts[subscription.TopicFilter] = _filterCounts.GetValueOrDefault(subscription.TopicFilter) + 1;
-                if (_filterCounts[subscription.TopicFilter] == 1)
+                _filterCounts[key] = _filterCounts.GetValueOrDefault(key) + 1;
+                if (_filterCounts[key] == 1)
                 {
-                    remote.FilterAdded(subscription.TopicFilter);
+                    if (subscription.ShareGroup is { } share)
+                    {
+                        remote.SharedGroupAdded(share, subscription.TopicFilter);
+                    }
+                    else
+                    {
+                        remote.FilterAdded(subscription.TopicFilter);
+                    }
                 }
             }
         }
@@ -126,18 +164,26 @@ internal sealed class Router
     {
         if (_tree.Remove(subscription.TopicFilter, subscription.ClientId, subscription.ShareGroup, out _) && Remote is { } remote)
         {
+            string key = RouteKey(subscription);
             lock (_filterCounts)
             {
-                if (_filterCounts.TryGetValue(subscription.TopicFilter, out int count))
+                if (_filterCounts.TryGetValue(key, out int count))
                 {
                     if (count <= 1)
                     {
-                        _filterCounts.Remove(subscription.TopicFilter);
-                        remote.FilterRemoved(subscription.TopicFilter);
+                        _filterCounts.Remove(key);
+                        if (subscription.ShareGroup is { } share)
+                        {
+                            remote.SharedGroupRemoved(share, subscription.TopicFilter);
+                        }
+                        else
+                        {
+                            remote.FilterRemoved(subscription.TopicFilter);
+                        }
                     }
                     else
                     {
-                        _filterCounts[subscription.TopicFilter] = count - 1;
+                        _filterCounts[key] = count - 1;
                     }
                 }
             }
