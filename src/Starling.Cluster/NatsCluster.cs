@@ -10,7 +10,7 @@ namespace Starling.Cluster;
 
 /// <summary>
 /// One broker's link to the others through NATS core: each local topic filter is a NATS subscription (once per
-/// filter, <see cref="ClusterSubjects.ForFilter"/>), and every message published here is published once to NATS on
+/// filter, <see cref="ClusterSubjects.ForFilter"/>), and every message published here that some node wants (<see cref="ClusterInterest"/>) is published once to NATS on
 /// its topic's subject, so NATS's interest graph sends one copy to each node that has a matching filter and none to
 /// the others. The receiving node's own topic tree makes the final match. Across nodes a message is delivered at most
 /// once (NATS core): the durable mode on JetStream is not built yet.
@@ -28,6 +28,7 @@ public sealed partial class NatsCluster : IRemoteRoutes, IAsyncDisposable
     private readonly ILogger _logger;
     private readonly NatsConnection _nats;
     private readonly NatsConnection _shared;
+    private readonly ClusterInterest _interest;
     private readonly Channel<(bool Added, string? Share, string Filter)> _filterChanges = Channel.CreateUnbounded<(bool, string?, string)>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Channel<(string Subject, byte[] Payload, NatsHeaders Headers)> _outgoing = Channel.CreateUnbounded<(string, byte[], NatsHeaders)>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Dictionary<string, List<INatsSub<byte[]>>> _subscriptions = new(StringComparer.Ordinal);
@@ -47,6 +48,7 @@ public sealed partial class NatsCluster : IRemoteRoutes, IAsyncDisposable
         Node = options.Node;
         _nats = new NatsConnection(NatsOpts.Default with { Url = string.Join(",", options.Urls), Name = "starling-" + Node, Echo = false, SubPendingChannelCapacity = 65536 });
         _shared = new NatsConnection(NatsOpts.Default with { Url = string.Join(",", options.Urls), Name = "starling-" + Node + "-shared", SubPendingChannelCapacity = 65536 });
+        _interest = new ClusterInterest(_nats, Node, logger);
     }
 
     /// <summary>This node's name in the cluster.</summary>
@@ -77,6 +79,7 @@ public sealed partial class NatsCluster : IRemoteRoutes, IAsyncDisposable
             throw new InvalidOperationException($"Starling:Cluster: cannot reach NATS at {string.Join(", ", _options.Urls)}: {ex.Message}", ex);
         }
 
+        _loops.AddRange(await _interest.StartAsync(_stop.Token, cancellationToken).ConfigureAwait(false));
         var retained = new RetainedMirror(_nats, _broker, Node, _options.RetainedReplicas, _logger);
         _loops.Add(await retained.StartAsync(_stop.Token, cancellationToken).ConfigureAwait(false));
         var sessions = new ClusterSessions(_nats, _broker, Node, IsRouting, _logger);
@@ -103,6 +106,12 @@ public sealed partial class NatsCluster : IRemoteRoutes, IAsyncDisposable
     /// <inheritdoc />
     public void Forward(ApplicationMessage message)
     {
+        bool wanted = _interest.IsWanted(message.TopicUtf8);
+        if (!wanted && !message.Retain)
+        {
+            return; // no node holds a matching filter: node-local traffic costs nothing in cluster mode
+        }
+
         var headers = new NatsHeaders
         {
             [OriginHeader] = Node,
@@ -113,7 +122,11 @@ public sealed partial class NatsCluster : IRemoteRoutes, IAsyncDisposable
         // Local, the expiry as a time): encoded now, since the payload may be a connection's scratch buffer.
         byte[] encoded = StoredMessageCodec.Encode(message.ToStored());
         string subject = ClusterSubjects.ForTopic(message.Topic);
-        _outgoing.Writer.TryWrite((subject, encoded, headers));
+        if (wanted)
+        {
+            _outgoing.Writer.TryWrite((subject, encoded, headers));
+        }
+
         if (message.Retain)
         {
             // Every node stores it, subscribed to its topic or not, and the retained stream keeps it for nodes that join later.
@@ -172,6 +185,7 @@ public sealed partial class NatsCluster : IRemoteRoutes, IAsyncDisposable
 
         await _nats.DisposeAsync().ConfigureAwait(false);
         await _shared.DisposeAsync().ConfigureAwait(false);
+        await _interest.DisposeAsync().ConfigureAwait(false);
         _stop.Dispose();
     }
 
@@ -221,6 +235,7 @@ public sealed partial class NatsCluster : IRemoteRoutes, IAsyncDisposable
 
                     _subscriptions[key] = subscriptions;
                     await connection.PingAsync(_stop.Token).ConfigureAwait(false); // the server has taken the SUBs once it answers
+                    await _interest.AnnounceAddedAsync(key, share, filter, _stop.Token).ConfigureAwait(false); // and the other nodes send them
                     _active[key] = true;
                 }
                 else if (!added && _subscriptions.Remove(key, out var subscriptions))
@@ -230,6 +245,8 @@ public sealed partial class NatsCluster : IRemoteRoutes, IAsyncDisposable
                     {
                         await subscription.DisposeAsync().ConfigureAwait(false);
                     }
+
+                    await _interest.AnnounceRemovedAsync(key, share, filter, _stop.Token).ConfigureAwait(false);
                 }
             }
             catch (OperationCanceledException)

@@ -145,6 +145,52 @@ public sealed class ClusterRoutingTests : ClusterTestBase
     }
 
     [Fact]
+    public async Task APublishNoOtherNodeWants_StaysOnItsNode_UntilAnotherSubscribes_AndAgainAfterItLeaves()
+    {
+        var cluster = Nodes[0].Services.GetRequiredService<NatsCluster>();
+        await using var local = await MqttNet.ConnectAsync(Nodes[0], "local-sub");
+        await local.SubscribeAsync("local/+", MqttQualityOfServiceLevel.AtLeastOnce);
+        await using var publisher = await MqttNet.ConnectAsync(Nodes[0], "local-pub");
+        long before = cluster.Totals.Sent;
+        for (int i = 0; i < 50; i++)
+        {
+            await publisher.PublishAsync("local/a", $"m{i}", MqttQualityOfServiceLevel.AtLeastOnce);
+        }
+
+        for (int i = 0; i < 50; i++)
+        {
+            Assert.Equal($"m{i}", MqttNet.Text(local.Next()));
+        }
+
+        await Task.Delay(200);
+        Assert.Equal(before, cluster.Totals.Sent); // nothing went to NATS: no other node holds a matching filter
+
+        // Another node subscribes: once its SUBACK is back, node1 sends what matches [MQTT-3.8.4-1].
+        await using var remote = await MqttNet.ConnectAsync(Nodes[2], "remote-sub");
+        await remote.SubscribeAsync("local/#", MqttQualityOfServiceLevel.AtLeastOnce);
+        await publisher.PublishAsync("local/a", "crossing", MqttQualityOfServiceLevel.AtLeastOnce);
+        Assert.Equal("crossing", MqttNet.Text(remote.Next()));
+        Assert.Equal("crossing", MqttNet.Text(local.Next()));
+        await Poll.UntilAsync(() => cluster.Totals.Sent == before + 1, "node1 to count the one message it sent");
+
+        // It leaves: node1 hears of it and keeps its traffic to itself again.
+        await remote.Client.UnsubscribeAsync(new MQTTnet.MqttClientUnsubscribeOptionsBuilder().WithTopicFilter("local/#").Build());
+        await Poll.UntilAsync(() => !Nodes[2].Services.GetRequiredService<NatsCluster>().IsRouting("local/#"), "node3 to drop local/#");
+        // The removal reaches node1 without an acknowledgement: publish until a message stays home (5 s at most).
+        bool stayed = false;
+        for (int attempt = 0; attempt < 50 && !stayed; attempt++)
+        {
+            long sent = cluster.Totals.Sent;
+            await publisher.PublishAsync("local/b", $"after{attempt}", MqttQualityOfServiceLevel.AtLeastOnce);
+            Assert.Equal($"after{attempt}", MqttNet.Text(local.Next()));
+            await Task.Delay(100); // a message that went to NATS is counted once NATS.Net took it
+            stayed = cluster.Totals.Sent == sent;
+        }
+
+        Assert.True(stayed, "node1 still sends local/b to NATS after node3 unsubscribed");
+    }
+
+    [Fact]
     public async Task Unsubscribed_NodeGetsNothing_AndAFilterHeldTwiceStaysUntilBothGo()
     {
         await using var first = await MqttNet.ConnectAsync(Nodes[1], "twice-a");
