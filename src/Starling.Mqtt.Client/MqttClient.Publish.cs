@@ -58,9 +58,8 @@ public sealed partial class MqttClient
                     return pubRec.ReasonCode;
                 }
 
-                var completion = _pending.Rearm(id);
-                await SendAsync(new PubRelPacket { PacketId = id }, cancellationToken).ConfigureAwait(false);
-                return Expect<PubCompPacket>(await completion.WaitAsync(cancellationToken).ConfigureAwait(false)).ReasonCode;
+                // The read loop has sent the PUBREL and armed the wait for PUBCOMP already [MQTT-4.6.0-3].
+                return Expect<PubCompPacket>(await _pending.Current(id).WaitAsync(cancellationToken).ConfigureAwait(false)).ReasonCode;
             }
             finally
             {

@@ -83,7 +83,16 @@ public sealed partial class MqttClient
             case PubRelPacket pubRel:
                 OnPubRel(pubRel);
                 return null;
-            case PublishAckPacket ack: // PUBACK, PUBREC, PUBCOMP
+            case PubRecPacket pubRec when !pubRec.ReasonCode.IsFailure():
+                // [MQTT-4.6.0-3] PUBREL in the order the PUBRECs came: sent from here, before the publisher resumes, not
+                // from each publisher's continuation (those race, and mosquitto releases QoS 2 messages in PUBREL order).
+                if (_pending.TryCompleteAndRearm(pubRec.PacketId, pubRec))
+                {
+                    SendInBackground(new PubRelPacket { PacketId = pubRec.PacketId });
+                }
+
+                return null;
+            case PublishAckPacket ack: // PUBACK, failed PUBREC, PUBCOMP
                 _pending.TryComplete(ack.PacketId, ack);
                 return null;
             case SubAckPacket subAck:

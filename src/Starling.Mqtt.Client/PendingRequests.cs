@@ -50,15 +50,34 @@ internal sealed class PendingRequests
         }
     }
 
-    /// <summary>Waits for the next answer on an identifier already allocated (PUBCOMP after PUBREC).</summary>
-    public Task<MqttPacket> Rearm(ushort id)
+    /// <summary>
+    /// Hands a PUBREC to the QoS 2 publication waiting on <paramref name="id"/>, having first armed the wait for its
+    /// PUBCOMP (see <see cref="Current"/>), since the PUBREL that asks for it is sent before the publisher resumes.
+    /// False if none waits.
+    /// </summary>
+    public bool TryCompleteAndRearm(ushort id, MqttPacket packet)
+    {
+        TaskCompletionSource<MqttPacket>? source;
+        lock (_pending)
+        {
+            if (!_pending.TryGetValue(id, out source) || source.Task.IsCompleted)
+            {
+                return false;
+            }
+
+            _pending[id] = NewSource();
+        }
+
+        return source.TrySetResult(packet);
+    }
+
+    /// <summary>The task the answer now awaited on <paramref name="id"/> completes (PUBCOMP after <see cref="TryCompleteAndRearm"/>).</summary>
+    public Task<MqttPacket> Current(ushort id)
     {
         lock (_pending)
         {
             ThrowIfFailed();
-            var source = NewSource();
-            _pending[id] = source;
-            return source.Task;
+            return _pending.TryGetValue(id, out var source) ? source.Task : throw new MqttClientException($"No request waits on packet id {id}.");
         }
     }
 

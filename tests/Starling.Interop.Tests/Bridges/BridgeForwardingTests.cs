@@ -76,6 +76,43 @@ public sealed class BridgeForwardingTests : IDisposable
     }
 
     /// <summary>
+    /// QoS 2 both ways: a bridge topic at QoS 2 carries QoS 2 publishes as QoS 2 to the other broker, each once
+    /// [MQTT-4.3.3-2] (out: Starling to mosquitto; in: mosquitto_pub -q 2 to Starling).
+    /// </summary>
+    [Theory]
+    [InlineData("3.1.1")]
+    [InlineData("5.0")]
+    public async Task ExactlyOnce_BothWays_ArrivesAtQoS2_EachOnce(string version)
+    {
+        var (broker, bridge) = await new BridgeSettings("qos2" + version, _mosquitto.Port, version)
+            .Topic("up/#", "out", 2)
+            .Topic("down/#", "in", 2)
+            .StartAsync();
+        await using var _ = broker;
+        await using var remote = await Subscriber.StartAsync(_mosquitto.Port, "up/#", MqttQualityOfService.ExactlyOnce);
+        await using var local = await Subscriber.StartAsync(broker.Port, "down/#", MqttQualityOfService.ExactlyOnce, MqttProtocolVersion.V500);
+        await using var publisher = await Subscriber.PublisherAsync(broker.Port);
+        for (int i = 0; i < 30; i++)
+        {
+            await publisher.PublishAsync("up/x", "u" + i.ToString(CultureInfo.InvariantCulture), MqttQualityOfService.ExactlyOnce);
+        }
+
+        for (int i = 0; i < 5; i++)
+        {
+            var (code, _, error) = await Infrastructure.Mosquitto.RunAsync("mosquitto_pub", ["-h", "127.0.0.1", "-p", _mosquitto.Port.ToString(CultureInfo.InvariantCulture), "-q", "2", "-t", "down/y", "-m", "d" + i.ToString(CultureInfo.InvariantCulture)], TimeSpan.FromSeconds(10));
+            Assert.True(code == 0, error);
+        }
+
+        await Poll.UntilAsync(() => remote.Received.Count >= 30 && local.Received.Count >= 5, "30 messages on mosquitto and 5 on Starling");
+        await Task.Delay(300);
+        Assert.Equal(Enumerable.Range(0, 30).Select(i => "u" + i.ToString(CultureInfo.InvariantCulture)), remote.Payloads);
+        Assert.All(remote.Received, m => Assert.Equal(MqttQualityOfService.ExactlyOnce, m.QoS));
+        Assert.Equal(Enumerable.Range(0, 5).Select(i => "d" + i.ToString(CultureInfo.InvariantCulture)), local.Payloads);
+        Assert.All(local.Received, m => Assert.Equal(MqttQualityOfService.ExactlyOnce, m.QoS));
+        Assert.Equal(30, bridge.Forwarded.Out);
+    }
+
+    /// <summary>
     /// Both ways on the same topics with no prefix, where a loop would be easiest: each message reaches the other side
     /// once and comes back to neither. 5.0: No Local on both brokers [MQTT-3.8.3-3]; 3.1.1: No Local here and the
     /// echo filter toward mosquitto.
