@@ -399,7 +399,7 @@ internal sealed partial class ClusterInterest : IAsyncDisposable
 
     /// <summary>A node name as one NATS token (base64url of its UTF-8).</summary>
     private static string Token(string node) =>
-        Convert.ToBase64String(Encoding.UTF8.GetBytes(node)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        ClusterSubjects.Base64Url(node);
 
     [LoggerMessage(330, LogLevel.Warning, "Cluster: no acknowledgement within 2 s for the filter '{Key}' from {Peers}; going on without them.")]
     private static partial void AckTimeout(ILogger logger, string key, string peers);

@@ -1,4 +1,3 @@
-using System.Text;
 using Microsoft.Extensions.Logging;
 using NATS.Client.Core;
 using NATS.Client.JetStream;
@@ -162,7 +161,7 @@ internal sealed partial class ClusterSessions : IRemoteSessions
 
     /// <summary>A bucket key for a client id: base64url of its UTF-8 (a key allows letters, digits and -/_=. only).</summary>
     private static string Key(string clientId) =>
-        "c." + Convert.ToBase64String(Encoding.UTF8.GetBytes(clientId)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        "c." + ClusterSubjects.Base64Url(clientId);
 
     /// <summary>The filter the router reports for a subscription: a shared one's inner filter.</summary>
     private static string SharedFilter(string filter)

@@ -29,8 +29,15 @@ public static class ClusterSubjects
     {
         ArgumentNullException.ThrowIfNull(shareName);
         ArgumentNullException.ThrowIfNull(topicFilter);
-        return "share." + Convert.ToBase64String(Encoding.UTF8.GetBytes(shareName + "/" + topicFilter)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        return "share." + Base64Url(shareName + "/" + topicFilter);
     }
+
+    /// <summary>
+    /// Base64url of <paramref name="text"/>'s UTF-8, without padding: any name as one NATS token, KV key or queue
+    /// name, which allow letters, digits and '-' and '_'.
+    /// </summary>
+    public static string Base64Url(string text) =>
+        Convert.ToBase64String(Encoding.UTF8.GetBytes(text)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 
     /// <summary>The subject of <paramref name="topic"/>'s retained message in the retained stream.</summary>
     public static string ForRetained(string topic) => Subject(RetainedPrefix, topic);
