@@ -34,9 +34,8 @@ public static class StarlingEndpointRouteBuilderExtensions
     /// The web monitor and its admin API under <paramref name="prefix"/> (<c>/starling/</c>, <c>/starling/api/v1/...</c>),
     /// with the same authentication as on the broker's monitor listener: open on loopback, an API key or a password-file
     /// user elsewhere. Needs the monitor enabled (<c>Server.Monitor.Enabled</c>, the default); set
-    /// <see cref="StarlingOptions.MonitorListener"/> to false to serve it only here. Prometheus metrics and the OpenAPI
-    /// document stay on the monitor's own listener: an app that wants them on its Kestrel adds its own OpenTelemetry
-    /// exporter for the meter <see cref="Broker.Diagnostics.BrokerMetrics.MeterName"/>.
+    /// <see cref="StarlingOptions.MonitorListener"/> to false to serve it only here, Prometheus metrics included
+    /// (<c>/starling/metrics</c>). The OpenAPI document stays on the monitor's own listener.
     /// </summary>
     public static RouteGroupBuilder MapStarlingMonitor(this WebApplication app, string prefix = "/starling")
     {
@@ -66,6 +65,11 @@ public static class StarlingEndpointRouteBuilderExtensions
         var group = app.MapGroup(root);
         Monitor.MonitorAssets.Map(group);
         Monitor.MonitorEndpoints.Map(group, monitor);
+        if (app.Services.GetService<OpenTelemetry.Metrics.MeterProvider>() is not null && app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<StarlingServerOptions>>().Value.Monitor.OwnListener is false)
+        {
+            group.MapPrometheusScrapingEndpoint("/metrics");
+        }
+
         return group;
     }
 }

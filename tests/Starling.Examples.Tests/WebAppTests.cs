@@ -100,6 +100,10 @@ public sealed class WebAppTests(WebAppFixture fixture) : IClassFixture<WebAppFix
         string broker = await Client.GetStringAsync(new Uri(fixture.Http, "/starling/api/v1/broker"));
         Assert.Contains("\"version\"", broker, StringComparison.Ordinal);
 
+        // Prometheus metrics under the same prefix, with the broker's own instruments.
+        string metrics = await Client.GetStringAsync(new Uri(fixture.Http, "/starling/metrics"));
+        Assert.Contains("starling_", metrics, StringComparison.Ordinal);
+
         // MonitorListener = false: the broker opened its TCP listener only, no http listener of its own.
         var listeners = fixture.App.Services.GetRequiredService<StarlingHostedService>().Listeners;
         Assert.Equal(["tcp"], listeners.Select(l => l.Name));

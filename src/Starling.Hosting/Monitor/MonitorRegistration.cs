@@ -28,7 +28,12 @@ internal static class MonitorRegistration
         });
         if (!options.OwnListener)
         {
-            return; // the app maps it on its own Kestrel (MapStarlingMonitor)
+            // The app maps it on its own Kestrel (MapStarlingMonitor), /metrics included: the exporter goes into the
+            // app's own services (the app may add meters of its own to the same OpenTelemetry).
+            services.AddOpenTelemetry().WithMetrics(metrics => metrics
+                .AddMeter(BrokerMetrics.MeterName, Broker.Storage.GroupCommitJournal.MeterName)
+                .AddPrometheusExporter());
+            return;
         }
 
         services.AddSingleton(sp =>
