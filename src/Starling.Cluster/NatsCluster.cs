@@ -296,17 +296,7 @@ public sealed partial class NatsCluster : IRemoteRoutes, IAsyncDisposable
             return;
         }
 
-        string topic;
-        try
-        {
-            topic = ClusterSubjects.TopicOf(message.Subject);
-        }
-        catch (FormatException)
-        {
-            return;
-        }
-
-        if (Decode(message.Data) is { } live && live.Topic == topic)
+        if (Read(message) is { } live)
         {
             Interlocked.Increment(ref _received);
             _broker.PublishFromCluster(live);
@@ -321,6 +311,15 @@ public sealed partial class NatsCluster : IRemoteRoutes, IAsyncDisposable
             return; // not a Starling node's
         }
 
+        if (Read(message) is { } live)
+        {
+            _broker.PublishToSharedGroupFromCluster(live, share, filter);
+        }
+    }
+
+    /// <summary>The message a node sent on a topic subject; null when the subject is not one or does not name the encoded message's topic.</summary>
+    private static ApplicationMessage? Read(NatsMsg<byte[]> message)
+    {
         string topic;
         try
         {
@@ -328,13 +327,10 @@ public sealed partial class NatsCluster : IRemoteRoutes, IAsyncDisposable
         }
         catch (FormatException)
         {
-            return;
+            return null;
         }
 
-        if (Decode(message.Data) is { } live && live.Topic == topic)
-        {
-            _broker.PublishToSharedGroupFromCluster(live, share, filter);
-        }
+        return Decode(message.Data) is { } live && live.Topic == topic ? live : null;
     }
 
     /// <summary>The message another node encoded, with its expiry counted down to now; null when expired or not one.</summary>
