@@ -56,13 +56,10 @@ internal sealed partial class ClusterInterest : IAsyncDisposable
         nats.ConnectionOpened += (_, _) =>
         {
             // After a reconnect (a NATS restart) the peers' sets may have changed unseen: ask again.
-            _ = PublishAsync(Prefix + ".sync", null, [], CancellationToken.None);
+            _ = PublishAsync(Prefix + ".sync", null, CancellationToken.None);
             return ValueTask.CompletedTask;
         };
     }
-
-    /// <summary>The peers heard within <see cref="PeerTimeout"/>.</summary>
-    public IReadOnlyCollection<string> Peers => [.. _lastHeard.Keys];
 
     /// <summary>Whether some node (another's filter, or a shared group of this one) wants <paramref name="topicUtf8"/>.</summary>
     public bool IsWanted(ReadOnlySpan<byte> topicUtf8)
@@ -81,7 +78,7 @@ internal sealed partial class ClusterInterest : IAsyncDisposable
         var subscription = await _nats.SubscribeCoreAsync<byte[]>(Prefix + ".>", cancellationToken: cancellationToken).ConfigureAwait(false);
         var reading = Task.Run(() => ReadAsync(subscription, stopping), CancellationToken.None);
         await _nats.PingAsync(cancellationToken).ConfigureAwait(false);
-        await PublishAsync(Prefix + ".sync", null, [], cancellationToken).ConfigureAwait(false);
+        await PublishAsync(Prefix + ".sync", null, cancellationToken).ConfigureAwait(false);
         // The answers of the live nodes come within a round trip; a moment more for a loaded machine.
         await Task.Delay(250, cancellationToken).ConfigureAwait(false);
         var heartbeat = Task.Run(() => HeartbeatAsync(stopping), CancellationToken.None);
@@ -107,25 +104,8 @@ internal sealed partial class ClusterInterest : IAsyncDisposable
         _pending[id] = pending;
         try
         {
-            await _publishGate.WaitAsync(cancellationToken).ConfigureAwait(false);
-            try
-            {
-                lock (_lock)
-                {
-                    _own.Add(key);
-                }
-
-                await _nats.PublishAsync(Prefix + ".ann", Encoding.UTF8.GetBytes("+" + key), Headers(id), cancellationToken: cancellationToken).ConfigureAwait(false);
-            }
-            finally
-            {
-                _publishGate.Release();
-            }
-
-            if (!pending.IsComplete)
-            {
-                await pending.Done.Task.WaitAsync(TimeSpan.FromSeconds(2), cancellationToken).ConfigureAwait(false);
-            }
+            await PublishGatedAsync(Prefix + ".ann", () => Encoding.UTF8.GetBytes("+" + OwnChanged(key, added: true)), id, cancellationToken).ConfigureAwait(false);
+            await pending.Done.Task.WaitAsync(TimeSpan.FromSeconds(2), cancellationToken).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {
@@ -154,20 +134,18 @@ internal sealed partial class ClusterInterest : IAsyncDisposable
             }
         }
 
-        await _publishGate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            lock (_lock)
-            {
-                _own.Remove(key);
-            }
+        await PublishGatedAsync(Prefix + ".ann", () => Encoding.UTF8.GetBytes("-" + OwnChanged(key, added: false)), 0, cancellationToken).ConfigureAwait(false);
+    }
 
-            await _nats.PublishAsync(Prefix + ".ann", Encoding.UTF8.GetBytes("-" + key), Headers(0), cancellationToken: cancellationToken).ConfigureAwait(false);
-        }
-        finally
+    /// <summary>Adds or removes one of this node's keys; called under the publish gate, with the announcement it goes with.</summary>
+    private string OwnChanged(string key, bool added)
+    {
+        lock (_lock)
         {
-            _publishGate.Release();
+            _ = added ? _own.Add(key) : _own.Remove(key);
         }
+
+        return key;
     }
 
     public ValueTask DisposeAsync()
@@ -222,7 +200,7 @@ internal sealed partial class ClusterInterest : IAsyncDisposable
         {
             // A node heard for the first time, or again after it was taken for gone: its whole set. (One that asks
             // for ours has just started and announces what it holds.)
-            await PublishAsync(Prefix + ".sync." + Token(origin), null, [], stopping).ConfigureAwait(false);
+            await PublishAsync(Prefix + ".sync." + Token(origin), null, stopping).ConfigureAwait(false);
         }
 
         switch (what)
@@ -272,25 +250,36 @@ internal sealed partial class ClusterInterest : IAsyncDisposable
             {
                 return Encoding.UTF8.GetBytes(string.Join(Separator, _own));
             }
-        }, [], stopping);
+        }, stopping);
     }
 
-    private async Task PublishAsync(string subject, Func<byte[]>? body, byte[] empty, CancellationToken cancellationToken)
+    /// <summary>Best effort (a sync request, a state, a heartbeat): a failure is not reported, the next round repairs it.</summary>
+    private async Task PublishAsync(string subject, Func<byte[]>? body, CancellationToken cancellationToken)
     {
         try
         {
-            await _publishGate.WaitAsync(cancellationToken).ConfigureAwait(false);
-            try
-            {
-                await _nats.PublishAsync(subject, body?.Invoke() ?? empty, Headers(0), cancellationToken: cancellationToken).ConfigureAwait(false);
-            }
-            finally
-            {
-                _publishGate.Release();
-            }
+            await PublishGatedAsync(subject, body ?? (static () => []), 0, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is NatsException or ObjectDisposedException or OperationCanceledException)
         {
+        }
+    }
+
+    /// <summary>
+    /// Every publish of this node's interest goes through one gate, with <paramref name="body"/> built inside it: a change
+    /// of this node's set and its announcement, or a state reply, are never interleaved, so a peer applying them in
+    /// order ends with the right set.
+    /// </summary>
+    private async Task PublishGatedAsync(string subject, Func<byte[]> body, long id, CancellationToken cancellationToken)
+    {
+        await _publishGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await _nats.PublishAsync(subject, body(), Headers(id), cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _publishGate.Release();
         }
     }
 
@@ -300,7 +289,7 @@ internal sealed partial class ClusterInterest : IAsyncDisposable
         {
             while (!stopping.IsCancellationRequested)
             {
-                await PublishAsync(Prefix + ".hb", null, [], stopping).ConfigureAwait(false);
+                await PublishAsync(Prefix + ".hb", null, stopping).ConfigureAwait(false);
                 long now = Environment.TickCount64;
                 foreach (var (peer, heard) in _lastHeard)
                 {
@@ -419,42 +408,37 @@ internal sealed partial class ClusterInterest : IAsyncDisposable
     }
 
     /// <summary>The peers an announcement waits for, and which have answered.</summary>
-    private sealed class PendingAck(HashSet<string> expected)
+    private sealed class PendingAck
     {
-        public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly HashSet<string> _expected;
 
-        public bool IsComplete
+        public PendingAck(HashSet<string> expected)
         {
-            get
+            _expected = expected;
+            if (expected.Count == 0)
             {
-                lock (expected)
-                {
-                    if (expected.Count == 0)
-                    {
-                        Done.TrySetResult();
-                    }
-
-                    return expected.Count == 0;
-                }
+                Done.TrySetResult(); // no live peer to wait for
             }
         }
+
+        public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         public IEnumerable<string> Missing
         {
             get
             {
-                lock (expected)
+                lock (_expected)
                 {
-                    return [.. expected];
+                    return [.. _expected];
                 }
             }
         }
 
         public void Acked(string node)
         {
-            lock (expected)
+            lock (_expected)
             {
-                if (expected.Remove(node) && expected.Count == 0)
+                if (_expected.Remove(node) && _expected.Count == 0)
                 {
                     Done.TrySetResult();
                 }
