@@ -65,8 +65,9 @@ public static class StarlingEndpointRouteBuilderExtensions
         var group = app.MapGroup(root);
         Monitor.MonitorAssets.Map(group);
         Monitor.MonitorEndpoints.Map(group, monitor);
-        if (app.Services.GetService<OpenTelemetry.Metrics.MeterProvider>() is not null && app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<StarlingServerOptions>>().Value.Monitor.OwnListener is false)
+        if (!monitor.Options.OwnListener)
         {
+            // AddMonitor put the Prometheus exporter into the app's services for exactly this case.
             group.MapPrometheusScrapingEndpoint("/metrics");
         }
 
