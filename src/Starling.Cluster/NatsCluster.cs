@@ -1,4 +1,4 @@
-using System.Globalization;
+using System.Text;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using NATS.Client.Core;
@@ -21,7 +21,6 @@ namespace Starling.Cluster;
 public sealed partial class NatsCluster : IRemoteRoutes, IAsyncDisposable
 {
     internal const string OriginHeader = "Starling-Origin";
-    private const string SequenceHeader = "Starling-Seq";
 
     private readonly ClusterOptions _options;
     private readonly MqttBroker _broker;
@@ -30,13 +29,16 @@ public sealed partial class NatsCluster : IRemoteRoutes, IAsyncDisposable
     private readonly NatsConnection _shared;
     private readonly ClusterInterest _interest;
     private readonly Channel<(bool Added, string? Share, string Filter)> _filterChanges = Channel.CreateUnbounded<(bool, string?, string)>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly Channel<(string Subject, byte[] Payload, NatsHeaders Headers)> _outgoing = Channel.CreateUnbounded<(string, byte[], NatsHeaders)>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly Dictionary<string, List<INatsSub<byte[]>>> _subscriptions = new(StringComparer.Ordinal);
+    private readonly Channel<Outgoing> _outgoing = Channel.CreateUnbounded<Outgoing>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Lock _sendGate = new();
+    private readonly Dictionary<string, List<FrameSubscription>> _subscriptions = new(StringComparer.Ordinal);
     private readonly ClusterDeduplicator _deduplicator = new();
     private readonly CancellationTokenSource _stop = new();
     private readonly List<Task> _loops = [];
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> _active = new(StringComparer.Ordinal);
+    private readonly byte[] _originUtf8;
     private long _sequence;
+    private int _backlog; // messages in _outgoing, under _sendGate
     private int _disposed;
 
     public NatsCluster(ClusterOptions options, MqttBroker broker, ILogger<NatsCluster> logger)
@@ -46,6 +48,7 @@ public sealed partial class NatsCluster : IRemoteRoutes, IAsyncDisposable
         _broker = broker;
         _logger = logger;
         Node = options.Node;
+        _originUtf8 = ClusterFrame.Origin(Node);
         _nats = new NatsConnection(NatsOpts.Default with { Url = string.Join(",", options.Urls), Name = "starling-" + Node, Echo = false, SubPendingChannelCapacity = 65536 });
         _shared = new NatsConnection(NatsOpts.Default with { Url = string.Join(",", options.Urls), Name = "starling-" + Node + "-shared", SubPendingChannelCapacity = 65536 });
         _interest = new ClusterInterest(_nats, Node, logger);
@@ -87,7 +90,7 @@ public sealed partial class NatsCluster : IRemoteRoutes, IAsyncDisposable
         _broker.AttachClusterSessions(sessions);
         _broker.AttachCluster(this);
         _loops.Add(Task.Run(ApplyFilterChangesAsync, CancellationToken.None));
-        _loops.Add(Task.Run(SendAsync, CancellationToken.None));
+        _loops.Add(Task.Run(SendBacklogAsync, CancellationToken.None));
         Joined(_logger, Node, string.Join(", ", _options.Urls));
     }
 
@@ -112,25 +115,57 @@ public sealed partial class NatsCluster : IRemoteRoutes, IAsyncDisposable
             return; // no node holds a matching filter: node-local traffic costs nothing in cluster mode
         }
 
-        var headers = new NatsHeaders
-        {
-            [OriginHeader] = Node,
-            [SequenceHeader] = Interlocked.Increment(ref _sequence).ToString(CultureInfo.InvariantCulture),
-        };
-
         // The whole message as the store encodes it (payload, QoS, retain, the 5.0 properties, the sender for No
         // Local, the expiry as a time): encoded now, since the payload may be a connection's scratch buffer.
-        byte[] encoded = StoredMessageCodec.Encode(message.ToStored());
-        string subject = ClusterSubjects.ForTopic(message.Topic);
+        var stored = message.ToStored();
         if (wanted)
         {
-            _outgoing.Writer.TryWrite((subject, encoded, headers));
+            Send(new Outgoing(ClusterSubjects.ForTopic(message.Topic), ClusterFrame.Write(_originUtf8, Interlocked.Increment(ref _sequence), stored), null, null));
         }
 
         if (message.Retain)
         {
             // Every node stores it, subscribed to its topic or not, and the retained stream keeps it for nodes that join later.
-            _outgoing.Writer.TryWrite((ClusterSubjects.ForRetained(message.Topic), encoded, new NatsHeaders { [OriginHeader] = Node }));
+            Send(new Outgoing(ClusterSubjects.ForRetained(message.Topic), StoredMessageCodec.Encode(stored), new NatsHeaders { [OriginHeader] = Node }, null));
+        }
+    }
+
+    /// <summary>
+    /// Publishes to NATS on the caller's thread when nothing is waiting to go before it, which is the usual case (the
+    /// NATS client only copies the message into its write buffer): no hand-off to a loop and back on the way out. When
+    /// the client cannot take it at once (its buffer full, or NATS away), this and every later message go through
+    /// <see cref="SendBacklogAsync"/> until it has caught up, so messages leave in the order they were published here.
+    /// </summary>
+    private void Send(Outgoing message)
+    {
+        lock (_sendGate)
+        {
+            if (_backlog > 0)
+            {
+                _backlog++;
+                _outgoing.Writer.TryWrite(message);
+                return;
+            }
+
+            ValueTask publishing;
+            try
+            {
+                publishing = _nats.PublishAsync(message.Subject, message.Payload, message.Headers, cancellationToken: _stop.Token);
+            }
+            catch (Exception ex) when (ex is NatsException or InvalidOperationException or ObjectDisposedException)
+            {
+                SendFailed(_logger, ex, message.Subject);
+                return;
+            }
+
+            if (publishing.IsCompletedSuccessfully)
+            {
+                Interlocked.Increment(ref _sent);
+                return;
+            }
+
+            _backlog++;
+            _outgoing.Writer.TryWrite(message with { Publishing = publishing.AsTask() });
         }
     }
 
@@ -189,14 +224,14 @@ public sealed partial class NatsCluster : IRemoteRoutes, IAsyncDisposable
         _stop.Dispose();
     }
 
-    /// <summary>One message at a time, in the order they were published here (order per publisher holds across nodes).</summary>
-    private async Task SendAsync()
+    /// <summary>The messages <see cref="Send"/> could not hand NATS at once, one at a time in order, until none is left.</summary>
+    private async Task SendBacklogAsync()
     {
-        await foreach (var (subject, payload, headers) in _outgoing.Reader.ReadAllAsync().ConfigureAwait(false))
+        await foreach (var message in _outgoing.Reader.ReadAllAsync().ConfigureAwait(false))
         {
             try
             {
-                await _nats.PublishAsync(subject, payload, headers, cancellationToken: _stop.Token).ConfigureAwait(false);
+                await (message.Publishing ?? _nats.PublishAsync(message.Subject, message.Payload, message.Headers, cancellationToken: _stop.Token).AsTask()).ConfigureAwait(false);
                 Interlocked.Increment(ref _sent);
             }
             catch (OperationCanceledException)
@@ -205,7 +240,12 @@ public sealed partial class NatsCluster : IRemoteRoutes, IAsyncDisposable
             }
             catch (Exception ex) when (ex is NatsException or InvalidOperationException)
             {
-                SendFailed(_logger, ex, subject);
+                SendFailed(_logger, ex, message.Subject);
+            }
+
+            lock (_sendGate)
+            {
+                _backlog--;
             }
         }
     }
@@ -222,15 +262,11 @@ public sealed partial class NatsCluster : IRemoteRoutes, IAsyncDisposable
                     // A group's queue name holds its share name and filter, so that the same group on every node is one NATS queue group.
                     var connection = share is null ? _nats : _shared;
                     string? queue = share is null ? null : ClusterSubjects.QueueGroup(share, filter);
-                    var subscriptions = new List<INatsSub<byte[]>>();
+                    Action<string, ReadOnlyMemory<byte>> handler = share is null ? Deliver : (subject, frame) => DeliverShared(subject, frame, share, filter);
+                    var subscriptions = new List<FrameSubscription>();
                     foreach (string subject in ClusterSubjects.ForFilter(filter))
                     {
-                        var subscription = await connection.SubscribeCoreAsync<byte[]>(subject, queue, cancellationToken: _stop.Token).ConfigureAwait(false);
-                        subscriptions.Add(subscription);
-                        lock (_loops)
-                        {
-                            _loops.Add(Task.Run(() => ReceiveAsync(subscription, share, filter), CancellationToken.None));
-                        }
+                        subscriptions.Add(await FrameSubscription.SubscribeAsync(connection, subject, queue, handler, _stop.Token).ConfigureAwait(false));
                     }
 
                     _subscriptions[key] = subscriptions;
@@ -260,43 +296,20 @@ public sealed partial class NatsCluster : IRemoteRoutes, IAsyncDisposable
         }
     }
 
-    private async Task ReceiveAsync(INatsSub<byte[]> subscription, string? share, string filter)
+    /// <summary>A message another node published, on the NATS reader's thread (<see cref="FrameSubscription"/>).</summary>
+    private void Deliver(string subject, ReadOnlyMemory<byte> frame)
     {
-        try
+        if (!ClusterFrame.TryRead(frame, out var origin, out long number, out var encoded) || origin.Span.SequenceEqual(_originUtf8))
         {
-            await foreach (var message in subscription.Msgs.ReadAllAsync(_stop.Token).ConfigureAwait(false))
-            {
-                if (share is null)
-                {
-                    Deliver(message);
-                }
-                else
-                {
-                    DeliverShared(message, share, filter);
-                }
-            }
-        }
-        catch (OperationCanceledException)
-        {
-        }
-    }
-
-    private void Deliver(NatsMsg<byte[]> message)
-    {
-        var headers = message.Headers;
-        if (headers is null || !headers.TryGetValue(OriginHeader, out var origin) || !headers.TryGetValue(SequenceHeader, out var sequence)
-            || !long.TryParse(sequence.ToString(), CultureInfo.InvariantCulture, out long number))
-        {
-            return; // not a Starling node's
+            return; // not a Starling node's, or this node's own
         }
 
-        string node = origin.ToString();
-        if (node == Node || !_deduplicator.IsNew(node, number))
+        if (!_deduplicator.IsNew(Encoding.UTF8.GetString(origin.Span), number))
         {
             return;
         }
 
-        if (Read(message) is { } live)
+        if (Read(subject, encoded) is { } live)
         {
             Interlocked.Increment(ref _received);
             _broker.PublishFromCluster(live);
@@ -304,43 +317,35 @@ public sealed partial class NatsCluster : IRemoteRoutes, IAsyncDisposable
     }
 
     /// <summary>A message NATS gave this node's queue subscription of one shared group: from any node, this one included.</summary>
-    private void DeliverShared(NatsMsg<byte[]> message, string share, string filter)
+    private void DeliverShared(string subject, ReadOnlyMemory<byte> frame, string share, string filter)
     {
-        if (message.Headers is null || !message.Headers.ContainsKey(OriginHeader))
-        {
-            return; // not a Starling node's
-        }
-
-        if (Read(message) is { } live)
+        if (ClusterFrame.TryRead(frame, out _, out _, out var encoded) && Read(subject, encoded) is { } live)
         {
             _broker.PublishToSharedGroupFromCluster(live, share, filter);
         }
     }
 
     /// <summary>The message a node sent on a topic subject; null when the subject is not one or does not name the encoded message's topic.</summary>
-    private static ApplicationMessage? Read(NatsMsg<byte[]> message)
+    private static ApplicationMessage? Read(string subject, ReadOnlyMemory<byte> encoded)
     {
         string topic;
         try
         {
-            topic = ClusterSubjects.TopicOf(message.Subject);
+            topic = ClusterSubjects.TopicOf(subject);
         }
         catch (FormatException)
         {
             return null;
         }
 
-        return Decode(message.Data) is { } live && live.Topic == topic ? live : null;
+        return Decode(encoded) is { } live && live.Topic == topic ? live : null;
     }
 
     /// <summary>The message another node encoded, with its expiry counted down to now; null when expired or not one.</summary>
-    internal static ApplicationMessage? Decode(byte[]? data)
-    {
-        if (data is null)
-        {
-            return null;
-        }
+    internal static ApplicationMessage? Decode(byte[]? data) => data is null ? null : Decode(data.AsMemory());
 
+    private static ApplicationMessage? Decode(ReadOnlyMemory<byte> data)
+    {
         try
         {
             return StoredMessageCodec.Decode(data).ToLive();
@@ -350,6 +355,9 @@ public sealed partial class NatsCluster : IRemoteRoutes, IAsyncDisposable
             return null;
         }
     }
+
+    /// <summary>A message for NATS; <paramref name="Publishing"/> is its publish when the client took it but had not finished.</summary>
+    private readonly record struct Outgoing(string Subject, byte[] Payload, NatsHeaders? Headers, Task? Publishing);
 
     [LoggerMessage(300, LogLevel.Information, "Cluster node '{Node}' joined through NATS at {Urls}.")]
     private static partial void Joined(ILogger logger, string node, string urls);

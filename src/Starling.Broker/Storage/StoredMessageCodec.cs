@@ -24,6 +24,15 @@ public static class StoredMessageCodec
     {
         ArgumentNullException.ThrowIfNull(message);
         var writer = new ArrayBufferWriter<byte>(HeaderSize + message.Payload.Length + message.Topic.Length + 16);
+        Encode(message, writer);
+        return writer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>Encodes <paramref name="message"/> after whatever <paramref name="writer"/> holds (a frame's own header, say).</summary>
+    public static void Encode(StoredMessage message, IBufferWriter<byte> writer)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        ArgumentNullException.ThrowIfNull(writer);
         var header = writer.GetSpan(HeaderSize);
         header[0] = Format;
         BinaryPrimitives.WriteInt64LittleEndian(header[1..], message.ExpiresAtUtc?.ToUnixTimeMilliseconds() ?? long.MinValue);
@@ -45,28 +54,34 @@ public static class StoredMessageCodec
             Properties = message.Properties,
         };
         MqttPacketWriter.Write(publish, MqttProtocolVersion.V500, writer);
-        return writer.WrittenSpan.ToArray();
     }
 
-    /// <summary>Decodes what <see cref="Encode"/> wrote; <see cref="InvalidDataException"/> for anything else.</summary>
+    /// <summary>Decodes what <see cref="Encode(StoredMessage)"/> wrote; <see cref="InvalidDataException"/> for anything else.</summary>
     public static StoredMessage Decode(byte[] data)
     {
         ArgumentNullException.ThrowIfNull(data);
-        if (data.Length < HeaderSize || data[0] != Format)
+        return Decode(data.AsMemory());
+    }
+
+    /// <summary>Decodes what <see cref="Encode(StoredMessage)"/> wrote, held in part of a larger buffer.</summary>
+    public static StoredMessage Decode(ReadOnlyMemory<byte> data)
+    {
+        var span = data.Span;
+        if (span.Length < HeaderSize || span[0] != Format)
         {
-            throw new InvalidDataException($"Not a stored message (format {(data.Length > 0 ? data[0] : -1)}, {data.Length} bytes).");
+            throw new InvalidDataException($"Not a stored message (format {(span.Length > 0 ? span[0] : -1)}, {span.Length} bytes).");
         }
 
-        long expires = BinaryPrimitives.ReadInt64LittleEndian(data.AsSpan(1));
-        int senderLength = BinaryPrimitives.ReadInt32LittleEndian(data.AsSpan(9));
-        if (senderLength < -1 || senderLength > data.Length - HeaderSize)
+        long expires = BinaryPrimitives.ReadInt64LittleEndian(span[1..]);
+        int senderLength = BinaryPrimitives.ReadInt32LittleEndian(span[9..]);
+        if (senderLength < -1 || senderLength > span.Length - HeaderSize)
         {
             throw new InvalidDataException("A stored message's sender length is out of range.");
         }
 
-        string? sender = senderLength < 0 ? null : Encoding.UTF8.GetString(data, HeaderSize, senderLength);
+        string? sender = senderLength < 0 ? null : Encoding.UTF8.GetString(span.Slice(HeaderSize, senderLength));
         int packetStart = HeaderSize + Math.Max(0, senderLength);
-        var packetBytes = new ReadOnlySequence<byte>(data, packetStart, data.Length - packetStart);
+        var packetBytes = new ReadOnlySequence<byte>(data[packetStart..]);
         try
         {
             if (!MqttPacketReader.TryRead(ref packetBytes, MqttProtocolVersion.V500, uint.MaxValue, out var packet) || packet is not PublishPacket publish || !packetBytes.IsEmpty)
