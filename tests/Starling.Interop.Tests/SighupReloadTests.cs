@@ -37,7 +37,14 @@ public sealed class SighupReloadTests : IDisposable
         Assert.NotEqual(0, (await PublishAsync(server, "carol", "carol-pw")).ExitCode);
 
         server.Signal(SigHup);
-        await Poll.UntilAsync(() => server.Output.Contains("SIGHUP: 1 security file(s) reloaded", StringComparison.Ordinal), "the reload's log line");
+        try
+        {
+            await Poll.UntilAsync(() => server.Output.Contains("SIGHUP: 1 security file(s) reloaded", StringComparison.Ordinal), "the reload's log line");
+        }
+        catch (TimeoutException ex)
+        {
+            throw new TimeoutException($"No reload was logged (server running: {server.IsRunning}); its output:\n{server.Output}", ex);
+        }
         var carol = await PublishAsync(server, "carol", "carol-pw");
         Assert.True(carol.ExitCode == 0, carol.Error + "\n" + server.Output);
         Assert.NotEqual(0, (await PublishAsync(server, "alice", "alice-pw")).ExitCode);
