@@ -47,6 +47,36 @@ public sealed partial class MqttBroker
         return record;
     }
 
+    /// <summary>
+    /// What a cluster keeps of <paramref name="clientId"/>'s session so that another broker can take it up, and publish
+    /// its client's will, if this one dies (see <see cref="Sessions.IRemoteSessions.SessionChanged"/>); null when there is none here.
+    /// </summary>
+    public Sessions.ClusterSessionState? ClusterState(string clientId)
+    {
+        ArgumentNullException.ThrowIfNull(clientId);
+        return _context.Sessions.ClusterState(clientId);
+    }
+
+    /// <summary>
+    /// Publishes the will of a client whose broker died, on behalf of that broker: to this broker's subscribers and,
+    /// through the cluster, to the others (the cluster makes sure one broker does it).
+    /// </summary>
+    public void PublishWillOfLostClient(ApplicationMessage will)
+    {
+        ArgumentNullException.ThrowIfNull(will);
+        _context.Publish(will);
+    }
+
+    /// <summary>
+    /// Drops this broker's copy of a disconnected session that another broker of the cluster owns now, without
+    /// publishing its will (the owner answers for it); false when there is none or its client is connected here.
+    /// </summary>
+    public bool DiscardSession(string clientId)
+    {
+        ArgumentNullException.ThrowIfNull(clientId);
+        return _context.Sessions.Discard(clientId);
+    }
+
     /// <summary>Takes up a session another broker handed over (<see cref="HandOverSession"/>), for its client about to connect here.</summary>
     public void ImportSession(Storage.StoredSession record)
     {

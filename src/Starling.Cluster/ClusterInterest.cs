@@ -47,6 +47,9 @@ internal sealed partial class ClusterInterest : IAsyncDisposable
     [ThreadStatic]
     private static List<Interest>? t_matches;
 
+    /// <summary>A peer's heartbeats stopped for <see cref="PeerTimeout"/>: it is taken for dead.</summary>
+    public event Action<string>? PeerLost;
+
     public ClusterInterest(NatsConnection nats, string node, ILogger logger)
     {
         _nats = nats;
@@ -297,6 +300,7 @@ internal sealed partial class ClusterInterest : IAsyncDisposable
                     {
                         int dropped = Replace(peer, []);
                         PeerGone(_logger, peer, dropped);
+                        PeerLost?.Invoke(peer);
                     }
                 }
 

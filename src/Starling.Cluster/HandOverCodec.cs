@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Starling.Broker.Sessions;
 using Starling.Broker.Storage;
 using Starling.Mqtt;
 
@@ -57,6 +58,19 @@ internal static class HandOverCodec
             state.LastPacketId);
     }
 
+    /// <summary>A session as its owner keeps it in the states bucket, for another node to take up if the owner dies.</summary>
+    public static byte[] EncodeState(string node, ClusterSessionState state) =>
+        JsonSerializer.SerializeToUtf8Bytes(
+            new KeptState(node, state.Connected, state.ConnectionWill is null ? null : StoredMessageCodec.Encode(state.ConnectionWill), state.WillDelaySeconds, EncodeSession(state.Session)),
+            HandOverJson.Default.KeptState);
+
+    public static (string Node, ClusterSessionState State) DecodeState(byte[] data)
+    {
+        var kept = JsonSerializer.Deserialize(data, HandOverJson.Default.KeptState) ?? throw new FormatException("An empty session state.");
+        var will = kept.ConnectionWill is { Length: > 0 } bytes ? StoredMessageCodec.Decode(bytes) : null;
+        return (kept.Node, new ClusterSessionState(DecodeSession(kept.Session), kept.Connected, will, kept.WillDelaySeconds));
+    }
+
     private static DeliveryState Delivery(StoredDelivery d) => new(StoredMessageCodec.Encode(d.Message), d.QoS, d.Retain, d.SubscriptionIds, d.Sequence);
 
     private static StoredDelivery Delivery(DeliveryState d) => new(StoredMessageCodec.Decode(d.Message), d.QoS, d.Retain, d.SubscriptionIds, d.Sequence);
@@ -66,6 +80,9 @@ internal static class HandOverCodec
     private static DateTimeOffset? Time(long? milliseconds) => milliseconds is { } ms ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : null;
 
     internal sealed record HandOverRequest(string ClientId, bool Export);
+
+    /// <summary>A states bucket entry: the owner, and the session (encoded as in a hand-over) with its connected client's will.</summary>
+    internal sealed record KeptState(string Node, bool Connected, byte[]? ConnectionWill, uint WillDelaySeconds, byte[] Session);
 
     /// <summary>The node that owns a session, and the epoch that rises with every claim (a stale owner's is lower).</summary>
     internal sealed record SessionOwner(string Node, long Epoch);
@@ -91,4 +108,5 @@ internal static class HandOverCodec
 [JsonSerializable(typeof(HandOverCodec.HandOverRequest))]
 [JsonSerializable(typeof(HandOverCodec.SessionOwner))]
 [JsonSerializable(typeof(HandOverCodec.SessionState))]
+[JsonSerializable(typeof(HandOverCodec.KeptState))]
 internal sealed partial class HandOverJson : JsonSerializerContext;

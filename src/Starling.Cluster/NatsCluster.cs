@@ -37,6 +37,7 @@ public sealed partial class NatsCluster : IRemoteRoutes, IAsyncDisposable
     private readonly List<Task> _loops = [];
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> _active = new(StringComparer.Ordinal);
     private readonly byte[] _originUtf8;
+    private ClusterSessions? _sessions;
     private long _sequence;
     private int _backlog; // messages in _outgoing, under _sendGate
     private int _disposed;
@@ -85,8 +86,10 @@ public sealed partial class NatsCluster : IRemoteRoutes, IAsyncDisposable
         _loops.AddRange(await _interest.StartAsync(_stop.Token, cancellationToken).ConfigureAwait(false));
         var retained = new RetainedMirror(_nats, _broker, Node, _options.RetainedReplicas, _logger);
         _loops.Add(await retained.StartAsync(_stop.Token, cancellationToken).ConfigureAwait(false));
-        var sessions = new ClusterSessions(_nats, _broker, Node, IsRouting, _logger);
-        _loops.Add(await sessions.StartAsync(_options.SessionReplicas, _stop.Token, cancellationToken).ConfigureAwait(false));
+        var sessions = new ClusterSessions(_nats, _broker, Node, IsRouting, _logger, _stop.Token);
+        _loops.AddRange(await sessions.StartAsync(_options.SessionReplicas, cancellationToken).ConfigureAwait(false));
+        _sessions = sessions;
+        _interest.PeerLost += node => _ = Task.Run(() => sessions.AdoptAsync(node), CancellationToken.None);
         _broker.AttachClusterSessions(sessions);
         _broker.AttachCluster(this);
         _loops.Add(Task.Run(ApplyFilterChangesAsync, CancellationToken.None));
@@ -201,6 +204,19 @@ public sealed partial class NatsCluster : IRemoteRoutes, IAsyncDisposable
             return; // the hosted service leaves at stop, and the container disposes at the end
         }
 
+        if (_sessions is { } sessions)
+        {
+            // The broker has stopped: its clients were closed without wills, which the states must say before this
+            // node's heartbeats stop, or the node that takes its sessions up would publish them.
+            try
+            {
+                await sessions.FlushAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is TimeoutException or NatsException)
+            {
+            }
+        }
+
         _filterChanges.Writer.TryComplete();
         _outgoing.Writer.TryComplete();
         await _stop.CancelAsync().ConfigureAwait(false);
@@ -221,6 +237,7 @@ public sealed partial class NatsCluster : IRemoteRoutes, IAsyncDisposable
         await _nats.DisposeAsync().ConfigureAwait(false);
         await _shared.DisposeAsync().ConfigureAwait(false);
         await _interest.DisposeAsync().ConfigureAwait(false);
+        _sessions?.Dispose();
         _stop.Dispose();
     }
 

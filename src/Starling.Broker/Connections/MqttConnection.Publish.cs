@@ -269,6 +269,26 @@ public sealed partial class MqttConnection
             ? new MqttProperties { ReasonString = reasonString }
             : null;
 
+    /// <summary>The will this connection's loss would publish now, and its delay; null when there is none or a DISCONNECT discarded it.</summary>
+    ApplicationMessage? Sessions.ISessionConnection.PendingWill(out uint delay)
+    {
+        delay = 0;
+        if (!_publishWill || _will is not { } will)
+        {
+            return null;
+        }
+
+        return WillMessage(will, out delay);
+    }
+
+    private ApplicationMessage WillMessage(MqttWill will, out uint delay)
+    {
+        delay = _version == MqttProtocolVersion.V500 ? will.Properties?.WillDelayInterval ?? 0 : 0;
+
+        // Only what a PUBLISH may carry goes out with the will: never its Will Delay Interval [MQTT-3.3.2-4 and table 2-4].
+        return new ApplicationMessage(will.Topic, will.Payload, will.QoS, will.Retain, will.Properties?.ForPublish(), _client?.ClientId);
+    }
+
     /// <summary>
     /// The will of a connection that closed without a normal DISCONNECT [MQTT-3.1.2-8]. 5.0 Will Delay Interval
     /// holds it back until the delay passes or the session ends, and a resumed session cancels it; a takeover
@@ -276,9 +296,7 @@ public sealed partial class MqttConnection
     /// </summary>
     private void PublishWill(Sessions.Session session, MqttWill will, Sessions.DetachOutcome outcome)
     {
-        // Only what a PUBLISH may carry goes out with the will: never its Will Delay Interval [MQTT-3.3.2-4 and table 2-4].
-        var message = new ApplicationMessage(will.Topic, will.Payload, will.QoS, will.Retain, will.Properties?.ForPublish(), _client?.ClientId);
-        uint delay = _version == MqttProtocolVersion.V500 ? will.Properties?.WillDelayInterval ?? 0 : 0;
+        var message = WillMessage(will, out uint delay);
         if (delay == 0 || outcome == Sessions.DetachOutcome.Ended || (outcome == Sessions.DetachOutcome.TakenOver && session.Ended))
         {
             _broker.Publish(message);

@@ -10,4 +10,21 @@ public interface IRemoteSessions
 {
     /// <summary>Makes this broker the owner of <paramref name="clientId"/>'s session, bringing its state here unless <paramref name="cleanStart"/>.</summary>
     ValueTask ClaimAsync(string clientId, bool cleanStart, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Something about <paramref name="clientId"/>'s session changed here (taken up, subscriptions, disconnected, ended):
+    /// the cluster reads <see cref="MqttBroker.ClusterState"/> soon after, so another broker can take the session up,
+    /// and publish its client's will, if this one dies. Called under the session's lock: it must not block.
+    /// </summary>
+    void SessionChanged(string clientId)
+    {
+    }
+
+    /// <summary>
+    /// The broker took up these sessions from its store as it started. Some may belong to another broker now (taken
+    /// up there while this one was down): the cluster drops those copies (<see cref="MqttBroker.DiscardSession"/>).
+    /// </summary>
+    void Restored(IReadOnlyList<string> clientIds)
+    {
+    }
 }

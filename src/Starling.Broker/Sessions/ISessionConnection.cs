@@ -42,4 +42,7 @@ internal interface ISessionConnection
 
     /// <summary>Another connection took the session [MQTT-3.1.4-2]: the client is told (5.0, 0x8E) and closed.</summary>
     void TakeOver();
+
+    /// <summary>The will this connection's loss would publish now, and its Will Delay Interval; null when there is none or a DISCONNECT discarded it.</summary>
+    ApplicationMessage? PendingWill(out uint delay);
 }

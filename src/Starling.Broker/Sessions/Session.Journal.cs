@@ -27,6 +27,7 @@ public sealed partial class Session
     /// </summary>
     internal long JournalAttachedLocked()
     {
+        Broker.RemoteSessions?.SessionChanged(ClientId);
         if (Broker.Journal is not { } journal)
         {
             return 0;
@@ -47,12 +48,16 @@ public sealed partial class Session
     }
 
     /// <summary>The session's own fields or subscriptions changed (expiry, will, a SUBSCRIBE).</summary>
-    internal long JournalHeaderLocked() =>
-        JournalLocked?.Append(new JournalEntry(JournalEntryKind.SessionUpdated, ClientId, Record: ToStoredHeaderLocked())) ?? 0;
+    internal long JournalHeaderLocked()
+    {
+        Broker.RemoteSessions?.SessionChanged(ClientId);
+        return JournalLocked?.Append(new JournalEntry(JournalEntryKind.SessionUpdated, ClientId, Record: ToStoredHeaderLocked())) ?? 0;
+    }
 
     /// <summary>The session ended: its rows go.</summary>
     internal long JournalDeletedLocked()
     {
+        Broker.RemoteSessions?.SessionChanged(ClientId);
         if (JournalLocked is not { } journal)
         {
             return 0;

@@ -125,6 +125,57 @@ internal sealed class SessionManager
     }
 
     /// <summary>
+    /// Ends a disconnected session without publishing its delayed will: a copy this broker restored or kept of a
+    /// session another broker of the cluster owns now, which that broker answers for (will included). False when
+    /// there is no such session or its client is connected here.
+    /// </summary>
+    public bool Discard(string clientId)
+    {
+        lock (_connectGate)
+        {
+            if (!Live.TryGet(clientId, out var session))
+            {
+                return false;
+            }
+
+            lock (session.Gate)
+            {
+                if (session.Connection is not null)
+                {
+                    return false;
+                }
+
+                session.PendingWill = null;
+            }
+
+            End(session);
+            _watched.TryRemove(session, out _);
+            return true;
+        }
+    }
+
+    /// <summary>What the cluster keeps of <paramref name="clientId"/>'s session for another broker to take up; null when it has none here.</summary>
+    public ClusterSessionState? ClusterState(string clientId)
+    {
+        if (!Live.TryGet(clientId, out var session))
+        {
+            return null;
+        }
+
+        lock (session.Gate)
+        {
+            if (session.Ended)
+            {
+                return null;
+            }
+
+            uint delay = 0;
+            var will = session.Connection?.PendingWill(out delay);
+            return new ClusterSessionState(session.ToStoredHeaderLocked(), session.Connection is not null, will?.ToStored(), delay);
+        }
+    }
+
+    /// <summary>
     /// Takes up a session another broker of the cluster handed over, disconnected, its subscriptions in the tree, for
     /// the connection about to attach to it. Nothing when this broker holds a session of that client already.
     /// </summary>
@@ -224,7 +275,7 @@ internal sealed class SessionManager
             return 0;
         }
 
-        int restored = 0;
+        var restored = new List<string>();
         foreach (var record in State.Load())
         {
             var session = new Session(record.ClientId, _broker);
@@ -251,10 +302,11 @@ internal sealed class SessionManager
                 _watched[session] = 0;
             }
 
-            restored++;
+            restored.Add(record.ClientId);
         }
 
-        return restored;
+        _broker.RemoteSessions?.Restored(restored);
+        return restored.Count;
     }
 
     /// <summary>Saves every session that outlives its connection, as the broker stops: what was queued since each detach is kept too.</summary>
@@ -273,6 +325,7 @@ internal sealed class SessionManager
 
     private void Save(Session session)
     {
+        _broker.RemoteSessions?.SessionChanged(session.ClientId); // the expiry started, or a will waits out its delay
         if (_broker.Journal is not null)
         {
             lock (session.Gate)

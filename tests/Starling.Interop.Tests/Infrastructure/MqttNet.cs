@@ -43,16 +43,25 @@ public sealed class MqttNet : IAsyncDisposable
     public static MqttNet Create() => new(new MqttClientFactory().CreateMqttClient());
 
     public static MqttClientOptionsBuilder Options(BrokerFixture broker, string clientId, MqttProtocolVersion version = MqttProtocolVersion.V311) =>
+        Options(broker.Host, broker.Port, clientId, version);
+
+    public static MqttClientOptionsBuilder Options(string host, int port, string clientId, MqttProtocolVersion version = MqttProtocolVersion.V311) =>
         new MqttClientOptionsBuilder()
-            .WithTcpServer(broker.Host, broker.Port)
+            .WithTcpServer(host, port)
             .WithClientId(clientId)
             .WithProtocolVersion(version)
             .WithTimeout(TimeSpan.FromSeconds(5));
 
-    public static async Task<MqttNet> ConnectAsync(BrokerFixture broker, string clientId, MqttProtocolVersion version = MqttProtocolVersion.V311, bool cleanSession = true, Action<MqttClientOptionsBuilder>? configure = null)
+    public static Task<MqttNet> ConnectAsync(BrokerFixture broker, string clientId, MqttProtocolVersion version = MqttProtocolVersion.V311, bool cleanSession = true, Action<MqttClientOptionsBuilder>? configure = null) =>
+        ConnectAsync(broker.Host, broker.Port, clientId, version, cleanSession, configure);
+
+    public static Task<MqttNet> ConnectAsync(ServerProcess server, string clientId, MqttProtocolVersion version = MqttProtocolVersion.V311, bool cleanSession = true, Action<MqttClientOptionsBuilder>? configure = null) =>
+        ConnectAsync(server.Host, server.Port, clientId, version, cleanSession, configure);
+
+    private static async Task<MqttNet> ConnectAsync(string host, int port, string clientId, MqttProtocolVersion version, bool cleanSession, Action<MqttClientOptionsBuilder>? configure)
     {
         var client = Create();
-        var options = Options(broker, clientId, version).WithCleanSession(cleanSession);
+        var options = Options(host, port, clientId, version).WithCleanSession(cleanSession);
         if (version == MqttProtocolVersion.V500 && !cleanSession)
         {
             options.WithSessionExpiryInterval(300);

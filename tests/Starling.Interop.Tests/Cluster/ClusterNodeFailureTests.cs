@@ -1,0 +1,147 @@
+using System.Text;
+using MQTTnet;
+using MQTTnet.Formatter;
+using MQTTnet.Protocol;
+using Starling.Interop.Tests.Infrastructure;
+using Starling.TestSupport;
+
+namespace Starling.Interop.Tests.Cluster;
+
+/// <summary>
+/// Three starling-server processes joined through a real nats-server, and one of them killed with SIGKILL: a survivor
+/// takes up the dead node's sessions from the state it kept in NATS and publishes its clients' wills, each once.
+/// </summary>
+public sealed class ClusterNodeFailureTests : IAsyncLifetime
+{
+    private static readonly TimeSpan Adoption = TimeSpan.FromSeconds(25); // 10 s without heartbeats, then the take-up
+
+    private NatsServer _nats = null!;
+    private readonly List<ServerProcess> _nodes = [];
+
+    public async Task InitializeAsync()
+    {
+        _nats = NatsServer.Start();
+        var starting = Enumerable.Range(1, 3).Select(i => ServerProcess.StartAsync(
+            $"--Starling:Cluster:NatsUrl={_nats.Url}", $"--Starling:Cluster:NodeName=node{i}",
+            "--Starling:Storage:Type=memory", "--Starling:Monitor:Enabled=false", "--Starling:SysInterval=0"));
+        _nodes.AddRange(await Task.WhenAll(starting));
+    }
+
+    public async Task DisposeAsync()
+    {
+        foreach (var node in _nodes)
+        {
+            await node.DisposeAsync();
+        }
+
+        _nats.Dispose();
+    }
+
+    [Fact]
+    public async Task KilledNode_ASurvivorPublishesEachWillOnce_AndTakesUpItsOfflineSession_WhichQueuesForItsClient()
+    {
+        // [MQTT-3.1.2-8] a will is published when the network connection closes without DISCONNECT: here, with its node.
+        await using var watcher2 = await MqttNet.ConnectAsync(_nodes[1], "watch-2", MqttProtocolVersion.V500);
+        await using var watcher3 = await MqttNet.ConnectAsync(_nodes[2], "watch-3", MqttProtocolVersion.V500);
+        await watcher2.SubscribeAsync("lost/will/#", MqttQualityOfServiceLevel.AtLeastOnce);
+        await watcher3.SubscribeAsync("lost/will/#", MqttQualityOfServiceLevel.AtLeastOnce);
+
+        var dead = _nodes[0];
+        var v311 = await MqttNet.ConnectAsync(dead, "will-311", MqttProtocolVersion.V311, configure: o => Will(o, "lost/will/311"));
+        var v5 = await MqttNet.ConnectAsync(dead, "will-5", MqttProtocolVersion.V500, configure: o => Will(o, "lost/will/5"));
+        var delayed = await MqttNet.ConnectAsync(dead, "will-5-delayed", MqttProtocolVersion.V500, cleanSession: false, configure: o => Will(o, "lost/will/delayed", delay: 2));
+        var polite = await MqttNet.ConnectAsync(dead, "will-discarded", MqttProtocolVersion.V500, configure: o => Will(o, "lost/will/discarded"));
+        await polite.Client.DisconnectAsync(); // a DISCONNECT discards the will [MQTT-3.1.2-10]
+
+        await using (var away = await MqttNet.ConnectAsync(dead, "away", MqttProtocolVersion.V500, cleanSession: false))
+        {
+            await away.SubscribeAsync("lost/queue", MqttQualityOfServiceLevel.AtLeastOnce);
+            await away.Client.DisconnectAsync();
+        }
+
+        await Task.Delay(1000); // the node writes its sessions' states within milliseconds of each change
+        await dead.KillAsync();
+
+        var wills = new List<string>();
+        await Poll.UntilAsync(() => Drain(watcher2, wills) >= 3, "the three wills on node2", Adoption);
+        await Task.Delay(3000); // a second publication would come from another survivor about now
+        Drain(watcher2, wills);
+        Assert.Equal(["lost/will/311", "lost/will/5", "lost/will/delayed"], wills.Order(StringComparer.Ordinal));
+
+        var onNode3 = new List<string>();
+        Drain(watcher3, onNode3);
+        Assert.Equal(["lost/will/311", "lost/will/5", "lost/will/delayed"], onNode3.Order(StringComparer.Ordinal));
+
+        // The offline session was taken up with its subscription: a message published now is queued for its client,
+        // which finds its session on any node.
+        await using (var publisher = await MqttNet.ConnectAsync(_nodes[2], "queue-pub", MqttProtocolVersion.V500))
+        {
+            await publisher.PublishAsync("lost/queue", "kept for you", MqttQualityOfServiceLevel.AtLeastOnce);
+        }
+
+        await using var back = MqttNet.Create();
+        var result = await back.Client.ConnectAsync(MqttNet.Options(_nodes[2].Host, _nodes[2].Port, "away", MqttProtocolVersion.V500)
+            .WithCleanStart(false).WithSessionExpiryInterval(300).Build());
+        Assert.True(result.IsSessionPresent, "the session of a client of the dead node was not taken up");
+        Assert.Equal("kept for you", MqttNet.Text(back.Next(TimeSpan.FromSeconds(10)) ?? throw new TimeoutException("the queued message did not come")));
+
+        foreach (var client in new[] { v311, v5, delayed, polite })
+        {
+            await client.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task ClientOfAKilledNode_ReconnectingElsewhereAtOnce_FindsItsSession_AndItsWillIsPublishedOnce()
+    {
+        await using var watcher = await MqttNet.ConnectAsync(_nodes[2], "watch", MqttProtocolVersion.V500);
+        await watcher.SubscribeAsync("moved/will", MqttQualityOfServiceLevel.AtLeastOnce);
+
+        var dead = _nodes[0];
+        var first = await MqttNet.ConnectAsync(dead, "mover", MqttProtocolVersion.V500, cleanSession: false, configure: o => Will(o, "moved/will"));
+        await first.SubscribeAsync("moved/data", MqttQualityOfServiceLevel.AtLeastOnce);
+        await Task.Delay(1000);
+        await dead.KillAsync();
+
+        // Before the survivors notice that node1 is gone, the client comes back on node2: node1 does not answer the
+        // hand-over, so node2 takes the session up from the state node1 kept.
+        await using var again = MqttNet.Create();
+        var result = await again.Client.ConnectAsync(MqttNet.Options(_nodes[1].Host, _nodes[1].Port, "mover", MqttProtocolVersion.V500)
+            .WithCleanStart(false).WithSessionExpiryInterval(300).Build());
+        Assert.True(result.IsSessionPresent);
+
+        await using (var publisher = await MqttNet.ConnectAsync(_nodes[2], "data-pub", MqttProtocolVersion.V500))
+        {
+            await publisher.PublishAsync("moved/data", "still subscribed", MqttQualityOfServiceLevel.AtLeastOnce);
+        }
+
+        Assert.Equal("still subscribed", MqttNet.Text(again.Next(TimeSpan.FromSeconds(10)) ?? throw new TimeoutException("the subscription did not move")));
+
+        // The lost connection's will, once: by node2 as it took the session up, not again when the survivors see node1 gone.
+        var wills = new List<string>();
+        await Poll.UntilAsync(() => Drain(watcher, wills) >= 1, "the will", Adoption);
+        await Task.Delay(TimeSpan.FromSeconds(15)); // past the 10 s after which the survivors take node1 for dead
+        Drain(watcher, wills);
+        Assert.Equal(["moved/will"], wills);
+        await first.DisposeAsync();
+    }
+
+    private static void Will(MqttClientOptionsBuilder options, string topic, uint delay = 0)
+    {
+        options.WithWillTopic(topic).WithWillPayload(Encoding.UTF8.GetBytes("gone")).WithWillQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce);
+        if (delay > 0)
+        {
+            options.WithWillDelayInterval(delay).WithSessionExpiryInterval(300);
+        }
+    }
+
+    private static int Drain(MqttNet client, List<string> topics)
+    {
+        while (client.Next(TimeSpan.Zero) is { } message)
+        {
+            topics.Add(message.Topic);
+        }
+
+        return topics.Count;
+    }
+}
