@@ -74,7 +74,24 @@ public sealed partial class MqttBroker
     public bool DiscardSession(string clientId)
     {
         ArgumentNullException.ThrowIfNull(clientId);
-        return _context.Sessions.Discard(clientId);
+        return _context.Sessions.Discard(clientId, evenConnected: false, out _);
+    }
+
+    /// <summary>
+    /// This broker learned that another broker of the cluster took <paramref name="clientId"/>'s session up while it
+    /// could not hear the cluster (a partition): its copy ends, and a client connected here is closed as taken over
+    /// (5.0: DISCONNECT 0x8E), with no will (the new owner published it). False when it holds no such session.
+    /// </summary>
+    public bool FenceSession(string clientId)
+    {
+        ArgumentNullException.ThrowIfNull(clientId);
+        if (!_context.Sessions.Discard(clientId, evenConnected: true, out var previous))
+        {
+            return false;
+        }
+
+        (previous as Connections.MqttConnection)?.Fence();
+        return true;
     }
 
     /// <summary>Takes up a session another broker handed over (<see cref="HandOverSession"/>), for its client about to connect here.</summary>

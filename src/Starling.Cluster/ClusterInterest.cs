@@ -35,6 +35,11 @@ internal sealed partial class ClusterInterest : IAsyncDisposable
     private readonly Lock _lock = new();
     private readonly Dictionary<string, HashSet<string>> _byNode = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, long> _lastHeard = new(StringComparer.Ordinal);
+
+    // Since when this node's own NATS connection is up (long.MaxValue while it is down): a peer's silence means
+    // something only when this node could have heard it for the whole PeerTimeout. A node cut off from NATS takes
+    // nobody for dead, and one that has just come back waits a full PeerTimeout of hearing before it does.
+    private long _connectedAt = Environment.TickCount64;
     private readonly HashSet<string> _own = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _publishGate = new(1, 1);
     private readonly ConcurrentDictionary<long, PendingAck> _pending = new();
@@ -56,13 +61,22 @@ internal sealed partial class ClusterInterest : IAsyncDisposable
         _node = node;
         _token = Token(node);
         _logger = logger;
+        nats.ConnectionDisconnected += (_, _) =>
+        {
+            Interlocked.Exchange(ref _connectedAt, long.MaxValue);
+            return ValueTask.CompletedTask;
+        };
         nats.ConnectionOpened += (_, _) =>
         {
+            Interlocked.Exchange(ref _connectedAt, Environment.TickCount64);
             // After a reconnect (a NATS restart) the peers' sets may have changed unseen: ask again.
             _ = PublishAsync(Prefix + ".sync", null, CancellationToken.None);
             return ValueTask.CompletedTask;
         };
     }
+
+    /// <summary>Whether <paramref name="node"/> was heard from within <see cref="PeerTimeout"/> (not taken for gone).</summary>
+    public bool IsHeard(string node) => _lastHeard.ContainsKey(node);
 
     /// <summary>Whether some node (another's filter, or a shared group of this one) wants <paramref name="topicUtf8"/>.</summary>
     public bool IsWanted(ReadOnlySpan<byte> topicUtf8)
@@ -294,9 +308,10 @@ internal sealed partial class ClusterInterest : IAsyncDisposable
             {
                 await PublishAsync(Prefix + ".hb", null, stopping).ConfigureAwait(false);
                 long now = Environment.TickCount64;
+                bool silenceMeansGone = now - Interlocked.Read(ref _connectedAt) >= (long)PeerTimeout.TotalMilliseconds;
                 foreach (var (peer, heard) in _lastHeard)
                 {
-                    if (now - heard > (long)PeerTimeout.TotalMilliseconds && _lastHeard.TryRemove(peer, out _))
+                    if (silenceMeansGone && now - heard > (long)PeerTimeout.TotalMilliseconds && _lastHeard.TryRemove(peer, out _))
                     {
                         int dropped = Replace(peer, []);
                         PeerGone(_logger, peer, dropped);

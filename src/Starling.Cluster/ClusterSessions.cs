@@ -36,15 +36,24 @@ internal sealed partial class ClusterSessions : IRemoteSessions, IDisposable
     private readonly CancellationToken _stopping;
     private INatsKVStore? _owners;
 
-    public ClusterSessions(NatsConnection nats, MqttBroker broker, string node, Func<string, bool> isRouting, ILogger logger, CancellationToken stopping)
+    private readonly Func<string, bool> _isHeard;
+
+    public ClusterSessions(NatsConnection nats, MqttBroker broker, string node, Func<string, bool> isRouting, Func<string, bool> isHeard, ILogger logger, CancellationToken stopping)
     {
         _nats = nats;
         _broker = broker;
         _node = node;
         _isRouting = isRouting;
+        _isHeard = isHeard;
         _logger = logger;
         _stopping = stopping;
-        _mirror = new SessionStateMirror(broker, node, logger);
+        _mirror = new SessionStateMirror(broker, node, OwnedHereAsync, logger);
+        nats.ConnectionOpened += (_, _) =>
+        {
+            // Back after an outage or a partition: sessions the others took up meanwhile are no longer this node's.
+            _ = Task.Run(FenceTakenAsync, CancellationToken.None);
+            return ValueTask.CompletedTask;
+        };
     }
 
     public static string HandOverSubject(string node) => "starling.session.handover." + ClusterSubjects.Token(node);
@@ -185,6 +194,11 @@ internal sealed partial class ClusterSessions : IRemoteSessions, IDisposable
         {
             await foreach (string key in _mirror.States.GetKeysAsync(cancellationToken: _stopping).ConfigureAwait(false))
             {
+                if (_isHeard(lostNode))
+                {
+                    break; // it is back (it was cut off, not dead): what it owns stays its own
+                }
+
                 var kept = await ReadKeptAsync(key, _stopping).ConfigureAwait(false);
                 if (kept is not { } found || found.Node != lostNode)
                 {
@@ -289,6 +303,40 @@ internal sealed partial class ClusterSessions : IRemoteSessions, IDisposable
         }
     }
 
+    /// <summary>Whether the owner record of <paramref name="clientId"/> names this node (or there is none).</summary>
+    private async Task<bool> OwnedHereAsync(string clientId, CancellationToken cancellationToken)
+    {
+        if (_owners is not { } owners)
+        {
+            return true;
+        }
+
+        var owner = await owners.TryGetEntryAsync<byte[]>(Key(clientId), cancellationToken: cancellationToken).ConfigureAwait(false);
+        return !owner.Success || owner.Value.Value is not { Length: > 0 } value || HandOverCodec.DecodeOwner(value).Node == _node;
+    }
+
+    /// <summary>
+    /// After a reconnect: each session here whose owner record names another node was taken up there while this node
+    /// was cut off (its heartbeats missed for <see cref="ClusterInterest.PeerTimeout"/>). The copy here ends and its
+    /// client, if connected here, is closed as taken over, without its will, which the new owner published.
+    /// </summary>
+    private async Task FenceTakenAsync()
+    {
+        try
+        {
+            foreach (var session in _broker.SessionSnapshots())
+            {
+                if (!await OwnedHereAsync(session.ClientId, _stopping).ConfigureAwait(false) && _broker.FenceSession(session.ClientId))
+                {
+                    Fenced(_logger, session.ClientId);
+                }
+            }
+        }
+        catch (Exception ex) when (ex is NatsException or FormatException or System.Text.Json.JsonException or OperationCanceledException)
+        {
+        }
+    }
+
     /// <summary>Drops the restored copies of sessions another node took up while this one was down.</summary>
     private async Task DiscardOwnedElsewhereAsync(IReadOnlyList<string> clientIds)
     {
@@ -366,6 +414,9 @@ internal sealed partial class ClusterSessions : IRemoteSessions, IDisposable
 
     [LoggerMessage(327, LogLevel.Warning, "Cluster: the sessions of node '{Node}', which is gone, could not all be taken up.")]
     private static partial void AdoptFailed(ILogger logger, Exception exception, string node);
+
+    [LoggerMessage(329, LogLevel.Warning, "Cluster: the session of '{ClientId}' was taken up by another node while this one was cut off; its copy here was ended.")]
+    private static partial void Fenced(ILogger logger, string clientId);
 
     [LoggerMessage(328, LogLevel.Information, "Cluster: the restored session of '{ClientId}' is owned by another node now; this copy was dropped.")]
     private static partial void StaleDiscarded(ILogger logger, string clientId);

@@ -86,7 +86,7 @@ public sealed partial class NatsCluster : IRemoteRoutes, IAsyncDisposable
         _loops.AddRange(await _interest.StartAsync(_stop.Token, cancellationToken).ConfigureAwait(false));
         var retained = new RetainedMirror(_nats, _broker, Node, _options.RetainedReplicas, _logger);
         _loops.Add(await retained.StartAsync(_stop.Token, cancellationToken).ConfigureAwait(false));
-        var sessions = new ClusterSessions(_nats, _broker, Node, IsRouting, _logger, _stop.Token);
+        var sessions = new ClusterSessions(_nats, _broker, Node, IsRouting, _interest.IsHeard, _logger, _stop.Token);
         _loops.AddRange(await sessions.StartAsync(_options.SessionReplicas, cancellationToken).ConfigureAwait(false));
         _sessions = sessions;
         _interest.PeerLost += node => _ = Task.Run(() => sessions.AdoptAsync(node), CancellationToken.None);

@@ -13,7 +13,7 @@ namespace Starling.Cluster;
 /// (connect, subscribe, disconnect), so the publish path pays nothing and a burst of changes costs one write each.
 /// The deliveries are not kept: without a durable cluster store they are lost with the node.
 /// </summary>
-internal sealed partial class SessionStateMirror(MqttBroker broker, string node, ILogger logger) : IDisposable
+internal sealed partial class SessionStateMirror(MqttBroker broker, string node, Func<string, CancellationToken, Task<bool>> ownedHere, ILogger logger) : IDisposable
 {
     public const string Bucket = "starling-session-states";
     private static readonly TimeSpan Coalesce = TimeSpan.FromMilliseconds(10);
@@ -98,16 +98,22 @@ internal sealed partial class SessionStateMirror(MqttBroker broker, string node,
         string key = ClusterSessions.Key(clientId);
         try
         {
+            var entry = await states.TryGetEntryAsync<byte[]>(key, cancellationToken: cancellationToken).ConfigureAwait(false);
+            bool keptHere = !entry.Success || entry.Value.Value is not { Length: > 0 } data || HandOverCodec.DecodeState(data).Node == node;
             if (broker.ClusterState(clientId) is { } state)
             {
+                if (!keptHere && !await ownedHere(clientId, cancellationToken).ConfigureAwait(false))
+                {
+                    return; // another node took the session up while this one was cut off: its state is the one
+                }
+
                 await states.PutAsync(key, HandOverCodec.EncodeState(node, state), cancellationToken: cancellationToken).ConfigureAwait(false);
                 return;
             }
 
             // Gone from here: ended, or handed over, in which case the new owner writes its own state, so only an entry
             // that is still this node's is deleted (compare-and-delete on its revision).
-            var entry = await states.TryGetEntryAsync<byte[]>(key, cancellationToken: cancellationToken).ConfigureAwait(false);
-            if (entry.Success && entry.Value.Value is { Length: > 0 } data && HandOverCodec.DecodeState(data).Node == node)
+            if (entry.Success && keptHere)
             {
                 await states.DeleteAsync(key, new NatsKVDeleteOpts { Revision = entry.Value.Revision }, cancellationToken).ConfigureAwait(false);
             }

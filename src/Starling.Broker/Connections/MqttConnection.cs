@@ -190,6 +190,13 @@ public sealed partial class MqttConnection : IConnectionEngine
         CloseConnection(CloseReason.TakenOver);
     }
 
+    /// <summary>Another broker of the cluster owns this session now and published the will already: closed as taken over, without it.</summary>
+    internal void Fence()
+    {
+        _publishWill = false;
+        TakeOver();
+    }
+
     /// <summary>The broker is stopping: 5.0 clients get DISCONNECT 0x8B; no will is published for a shutdown.</summary>
     internal void Shutdown()
     {

@@ -125,12 +125,14 @@ internal sealed class SessionManager
     }
 
     /// <summary>
-    /// Ends a disconnected session without publishing its delayed will: a copy this broker restored or kept of a
-    /// session another broker of the cluster owns now, which that broker answers for (will included). False when
-    /// there is no such session or its client is connected here.
+    /// Ends a session without publishing its delayed will: a copy this broker restored or kept of a session another
+    /// broker of the cluster owns now, which that broker answers for (will included). A connected one only when
+    /// <paramref name="evenConnected"/>: its connection is returned in <paramref name="previous"/> for the caller to
+    /// close. False when there is no such session.
     /// </summary>
-    public bool Discard(string clientId)
+    public bool Discard(string clientId, bool evenConnected, out ISessionConnection? previous)
     {
+        previous = null;
         lock (_connectGate)
         {
             if (!Live.TryGet(clientId, out var session))
@@ -140,11 +142,13 @@ internal sealed class SessionManager
 
             lock (session.Gate)
             {
-                if (session.Connection is not null)
+                if (session.Connection is not null && !evenConnected)
                 {
                     return false;
                 }
 
+                previous = session.Connection;
+                session.Connection = null;
                 session.PendingWill = null;
             }
 

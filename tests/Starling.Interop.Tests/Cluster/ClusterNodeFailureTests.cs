@@ -8,21 +8,24 @@ using Starling.TestSupport;
 namespace Starling.Interop.Tests.Cluster;
 
 /// <summary>
-/// Three starling-server processes joined through a real nats-server, and one of them killed with SIGKILL: a survivor
-/// takes up the dead node's sessions from the state it kept in NATS and publishes its clients' wills, each once.
+/// Three starling-server processes joined through a real nats-server, and one of them killed with SIGKILL or cut off
+/// from NATS: a survivor takes up the lost node's sessions from the state it kept in NATS and publishes its clients'
+/// wills, each once. node1 reaches NATS through a TCP proxy, so a test can cut it off.
 /// </summary>
 public sealed class ClusterNodeFailureTests : IAsyncLifetime
 {
     private static readonly TimeSpan Adoption = TimeSpan.FromSeconds(25); // 10 s without heartbeats, then the take-up
 
     private NatsServer _nats = null!;
+    private TcpProxy _link = null!;
     private readonly List<ServerProcess> _nodes = [];
 
     public async Task InitializeAsync()
     {
         _nats = NatsServer.Start();
+        _link = new TcpProxy(_nats.Port);
         var starting = Enumerable.Range(1, 3).Select(i => ServerProcess.StartAsync(
-            $"--Starling:Cluster:NatsUrl={_nats.Url}", $"--Starling:Cluster:NodeName=node{i}",
+            $"--Starling:Cluster:NatsUrl=nats://127.0.0.1:{(i == 1 ? _link.Port : _nats.Port)}", $"--Starling:Cluster:NodeName=node{i}",
             "--Starling:Storage:Type=memory", "--Starling:Monitor:Enabled=false", "--Starling:SysInterval=0"));
         _nodes.AddRange(await Task.WhenAll(starting));
     }
@@ -34,6 +37,7 @@ public sealed class ClusterNodeFailureTests : IAsyncLifetime
             await node.DisposeAsync();
         }
 
+        _link.Dispose();
         _nats.Dispose();
     }
 
@@ -124,6 +128,46 @@ public sealed class ClusterNodeFailureTests : IAsyncLifetime
         Drain(watcher, wills);
         Assert.Equal(["moved/will"], wills);
         await first.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task NodeCutOffFromNats_ItsSessionIsTakenUpElsewhere_AndWhenTheLinkHeals_ItsCopyEnds_AndTheClientFindsTheQueue()
+    {
+        await using var watcher = await MqttNet.ConnectAsync(_nodes[1], "cut-watch", MqttProtocolVersion.V500);
+        await watcher.SubscribeAsync("cut/will", MqttQualityOfServiceLevel.AtLeastOnce);
+        var cut = _nodes[0];
+        await using var island = await MqttNet.ConnectAsync(cut, "islander", MqttProtocolVersion.V500, cleanSession: false, configure: o => Will(o, "cut/will"));
+        await island.SubscribeAsync("cut/data", MqttQualityOfServiceLevel.AtLeastOnce);
+        await Task.Delay(1000);
+
+        _link.Cut();
+
+        // node1 runs on and keeps its client, but the others hear nothing from it: after 10 s one of them takes the
+        // session up, and publishes the will of a connection it can no longer see.
+        var wills = new List<string>();
+        await Poll.UntilAsync(() => Drain(watcher, wills) >= 1, "the will of node1's client", Adoption);
+        Assert.True(cut.IsRunning);
+        await using (var publisher = await MqttNet.ConnectAsync(_nodes[2], "cut-pub", MqttProtocolVersion.V500))
+        {
+            await publisher.PublishAsync("cut/data", "while you were away", MqttQualityOfServiceLevel.AtLeastOnce);
+        }
+
+        _link.Heal();
+
+        // node1 reconnects, finds the owner record naming another node and ends its copy: its client is told the
+        // session was taken over [MQTT-3.1.4-3], and no second will is published.
+        var closed = await island.Disconnected.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(MqttClientDisconnectReason.SessionTakenOver, closed.Reason);
+
+        await using var back = MqttNet.Create();
+        var result = await back.Client.ConnectAsync(MqttNet.Options(cut.Host, cut.Port, "islander", MqttProtocolVersion.V500)
+            .WithCleanStart(false).WithSessionExpiryInterval(300).Build());
+        Assert.True(result.IsSessionPresent);
+        Assert.Equal("while you were away", MqttNet.Text(back.Next(TimeSpan.FromSeconds(10)) ?? throw new TimeoutException("the message queued on the new owner did not come")));
+
+        await Task.Delay(2000);
+        Drain(watcher, wills);
+        Assert.Equal(["cut/will"], wills);
     }
 
     private static void Will(MqttClientOptionsBuilder options, string topic, uint delay = 0)
