@@ -43,7 +43,7 @@ public sealed class SighupReloadTests : IDisposable
         }
         catch (TimeoutException ex)
         {
-            throw new TimeoutException($"No reload was logged (server running: {server.IsRunning}); its output:\n{server.Output}", ex);
+            throw new TimeoutException($"No reload was logged (server running: {server.IsRunning}, {server.SignalMasks()}); its output:\n{server.Output}", ex);
         }
         var carol = await PublishAsync(server, "carol", "carol-pw");
         Assert.True(carol.ExitCode == 0, carol.Error + "\n" + server.Output);

@@ -59,6 +59,19 @@ public sealed class ServerProcess : IAsyncDisposable
         return server;
     }
 
+    /// <summary>The process's blocked, ignored and caught signal masks (/proc/PID/status), for a test about signals that fails.</summary>
+    public string SignalMasks()
+    {
+        try
+        {
+            return string.Join("; ", File.ReadLines($"/proc/{_process.Id}/status").Where(l => l.StartsWith("Sig", StringComparison.Ordinal)));
+        }
+        catch (IOException ex)
+        {
+            return ex.Message;
+        }
+    }
+
     /// <summary>Whether the process is still running.</summary>
     public bool IsRunning => !_process.HasExited;
 
