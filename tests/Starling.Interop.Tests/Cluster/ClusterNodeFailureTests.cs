@@ -10,47 +10,22 @@ namespace Starling.Interop.Tests.Cluster;
 /// <summary>
 /// Three starling-server processes joined through a real nats-server, and one of them killed with SIGKILL or cut off
 /// from NATS: a survivor takes up the lost node's sessions from the state it kept in NATS and publishes its clients'
-/// wills, each once. node1 reaches NATS through a TCP proxy, so a test can cut it off.
+/// wills, each once.
 /// </summary>
-public sealed class ClusterNodeFailureTests : IAsyncLifetime
+public sealed class ClusterNodeFailureTests : ClusterProcessTestBase
 {
     private static readonly TimeSpan Adoption = TimeSpan.FromSeconds(25); // 10 s without heartbeats, then the take-up
-
-    private NatsServer _nats = null!;
-    private TcpProxy _link = null!;
-    private readonly List<ServerProcess> _nodes = [];
-
-    public async Task InitializeAsync()
-    {
-        _nats = NatsServer.Start();
-        _link = new TcpProxy(_nats.Port);
-        var starting = Enumerable.Range(1, 3).Select(i => ServerProcess.StartAsync(
-            $"--Starling:Cluster:NatsUrl=nats://127.0.0.1:{(i == 1 ? _link.Port : _nats.Port)}", $"--Starling:Cluster:NodeName=node{i}",
-            "--Starling:Storage:Type=memory", "--Starling:Monitor:Enabled=false", "--Starling:SysInterval=0"));
-        _nodes.AddRange(await Task.WhenAll(starting));
-    }
-
-    public async Task DisposeAsync()
-    {
-        foreach (var node in _nodes)
-        {
-            await node.DisposeAsync();
-        }
-
-        _link.Dispose();
-        _nats.Dispose();
-    }
 
     [Fact]
     public async Task KilledNode_ASurvivorPublishesEachWillOnce_AndTakesUpItsOfflineSession_WhichQueuesForItsClient()
     {
         // [MQTT-3.1.2-8] a will is published when the network connection closes without DISCONNECT: here, with its node.
-        await using var watcher2 = await MqttNet.ConnectAsync(_nodes[1], "watch-2", MqttProtocolVersion.V500);
-        await using var watcher3 = await MqttNet.ConnectAsync(_nodes[2], "watch-3", MqttProtocolVersion.V500);
+        await using var watcher2 = await MqttNet.ConnectAsync(Nodes[1], "watch-2", MqttProtocolVersion.V500);
+        await using var watcher3 = await MqttNet.ConnectAsync(Nodes[2], "watch-3", MqttProtocolVersion.V500);
         await watcher2.SubscribeAsync("lost/will/#", MqttQualityOfServiceLevel.AtLeastOnce);
         await watcher3.SubscribeAsync("lost/will/#", MqttQualityOfServiceLevel.AtLeastOnce);
 
-        var dead = _nodes[0];
+        var dead = Nodes[0];
         var v311 = await MqttNet.ConnectAsync(dead, "will-311", MqttProtocolVersion.V311, configure: o => Will(o, "lost/will/311"));
         var v5 = await MqttNet.ConnectAsync(dead, "will-5", MqttProtocolVersion.V500, configure: o => Will(o, "lost/will/5"));
         var delayed = await MqttNet.ConnectAsync(dead, "will-5-delayed", MqttProtocolVersion.V500, cleanSession: false, configure: o => Will(o, "lost/will/delayed", delay: 2));
@@ -78,13 +53,13 @@ public sealed class ClusterNodeFailureTests : IAsyncLifetime
 
         // The offline session was taken up with its subscription: a message published now is queued for its client,
         // which finds its session on any node.
-        await using (var publisher = await MqttNet.ConnectAsync(_nodes[2], "queue-pub", MqttProtocolVersion.V500))
+        await using (var publisher = await MqttNet.ConnectAsync(Nodes[2], "queue-pub", MqttProtocolVersion.V500))
         {
             await publisher.PublishAsync("lost/queue", "kept for you", MqttQualityOfServiceLevel.AtLeastOnce);
         }
 
         await using var back = MqttNet.Create();
-        var result = await back.Client.ConnectAsync(MqttNet.Options(_nodes[2].Host, _nodes[2].Port, "away", MqttProtocolVersion.V500)
+        var result = await back.Client.ConnectAsync(MqttNet.Options(Nodes[2].Host, Nodes[2].Port, "away", MqttProtocolVersion.V500)
             .WithCleanStart(false).WithSessionExpiryInterval(300).Build());
         Assert.True(result.IsSessionPresent, "the session of a client of the dead node was not taken up");
         Assert.Equal("kept for you", MqttNet.Text(back.Next(TimeSpan.FromSeconds(10)) ?? throw new TimeoutException("the queued message did not come")));
@@ -98,10 +73,10 @@ public sealed class ClusterNodeFailureTests : IAsyncLifetime
     [Fact]
     public async Task ClientOfAKilledNode_ReconnectingElsewhereAtOnce_FindsItsSession_AndItsWillIsPublishedOnce()
     {
-        await using var watcher = await MqttNet.ConnectAsync(_nodes[2], "watch", MqttProtocolVersion.V500);
+        await using var watcher = await MqttNet.ConnectAsync(Nodes[2], "watch", MqttProtocolVersion.V500);
         await watcher.SubscribeAsync("moved/will", MqttQualityOfServiceLevel.AtLeastOnce);
 
-        var dead = _nodes[0];
+        var dead = Nodes[0];
         var first = await MqttNet.ConnectAsync(dead, "mover", MqttProtocolVersion.V500, cleanSession: false, configure: o => Will(o, "moved/will"));
         await first.SubscribeAsync("moved/data", MqttQualityOfServiceLevel.AtLeastOnce);
         await Task.Delay(1000);
@@ -110,11 +85,11 @@ public sealed class ClusterNodeFailureTests : IAsyncLifetime
         // Before the survivors notice that node1 is gone, the client comes back on node2: node1 does not answer the
         // hand-over, so node2 takes the session up from the state node1 kept.
         await using var again = MqttNet.Create();
-        var result = await again.Client.ConnectAsync(MqttNet.Options(_nodes[1].Host, _nodes[1].Port, "mover", MqttProtocolVersion.V500)
+        var result = await again.Client.ConnectAsync(MqttNet.Options(Nodes[1].Host, Nodes[1].Port, "mover", MqttProtocolVersion.V500)
             .WithCleanStart(false).WithSessionExpiryInterval(300).Build());
         Assert.True(result.IsSessionPresent);
 
-        await using (var publisher = await MqttNet.ConnectAsync(_nodes[2], "data-pub", MqttProtocolVersion.V500))
+        await using (var publisher = await MqttNet.ConnectAsync(Nodes[2], "data-pub", MqttProtocolVersion.V500))
         {
             await publisher.PublishAsync("moved/data", "still subscribed", MqttQualityOfServiceLevel.AtLeastOnce);
         }
@@ -133,26 +108,26 @@ public sealed class ClusterNodeFailureTests : IAsyncLifetime
     [Fact]
     public async Task NodeCutOffFromNats_ItsSessionIsTakenUpElsewhere_AndWhenTheLinkHeals_ItsCopyEnds_AndTheClientFindsTheQueue()
     {
-        await using var watcher = await MqttNet.ConnectAsync(_nodes[1], "cut-watch", MqttProtocolVersion.V500);
+        await using var watcher = await MqttNet.ConnectAsync(Nodes[1], "cut-watch", MqttProtocolVersion.V500);
         await watcher.SubscribeAsync("cut/will", MqttQualityOfServiceLevel.AtLeastOnce);
-        var cut = _nodes[0];
+        var cut = Nodes[0];
         await using var island = await MqttNet.ConnectAsync(cut, "islander", MqttProtocolVersion.V500, cleanSession: false, configure: o => Will(o, "cut/will"));
         await island.SubscribeAsync("cut/data", MqttQualityOfServiceLevel.AtLeastOnce);
         await Task.Delay(1000);
 
-        _link.Cut();
+        Link.Cut();
 
         // node1 runs on and keeps its client, but the others hear nothing from it: after 10 s one of them takes the
         // session up, and publishes the will of a connection it can no longer see.
         var wills = new List<string>();
         await Poll.UntilAsync(() => Drain(watcher, wills) >= 1, "the will of node1's client", Adoption);
         Assert.True(cut.IsRunning);
-        await using (var publisher = await MqttNet.ConnectAsync(_nodes[2], "cut-pub", MqttProtocolVersion.V500))
+        await using (var publisher = await MqttNet.ConnectAsync(Nodes[2], "cut-pub", MqttProtocolVersion.V500))
         {
             await publisher.PublishAsync("cut/data", "while you were away", MqttQualityOfServiceLevel.AtLeastOnce);
         }
 
-        _link.Heal();
+        Link.Heal();
 
         // node1 reconnects, finds the owner record naming another node and ends its copy: its client is told the
         // session was taken over [MQTT-3.1.4-3], and no second will is published.

@@ -1,0 +1,39 @@
+using Starling.Interop.Tests.Infrastructure;
+using Starling.TestSupport;
+
+namespace Starling.Interop.Tests.Cluster;
+
+/// <summary>
+/// Three starling-server processes (node1..node3) joined through a real nats-server with JetStream, each test its
+/// own, all on 127.0.0.1. node1 reaches NATS through <see cref="Link"/>, a TCP proxy a test can cut.
+/// </summary>
+public abstract class ClusterProcessTestBase : IAsyncLifetime
+{
+    protected NatsServer Nats { get; private set; } = null!;
+
+    /// <summary>node1's way to NATS.</summary>
+    protected TcpProxy Link { get; private set; } = null!;
+
+    protected List<ServerProcess> Nodes { get; } = [];
+
+    public async Task InitializeAsync()
+    {
+        Nats = NatsServer.Start();
+        Link = new TcpProxy(Nats.Port);
+        var starting = Enumerable.Range(1, 3).Select(i => ServerProcess.StartAsync(
+            $"--Starling:Cluster:NatsUrl=nats://127.0.0.1:{(i == 1 ? Link.Port : Nats.Port)}", $"--Starling:Cluster:NodeName=node{i}",
+            "--Starling:Storage:Type=memory", "--Starling:Monitor:Enabled=false", "--Starling:SysInterval=0"));
+        Nodes.AddRange(await Task.WhenAll(starting));
+    }
+
+    public async Task DisposeAsync()
+    {
+        foreach (var node in Nodes)
+        {
+            await node.DisposeAsync();
+        }
+
+        Link.Dispose();
+        Nats.Dispose();
+    }
+}
