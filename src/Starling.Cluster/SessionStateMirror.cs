@@ -11,7 +11,8 @@ namespace Starling.Cluster;
 /// client is connected, the will the connection's loss would publish. Changes are marked as the broker makes them
 /// and written shortly after by one loop, the latest state of each client once however many changes came
 /// (connect, subscribe, disconnect), so the publish path pays nothing and a burst of changes costs one write each.
-/// The deliveries are not kept: without a durable cluster store they are lost with the node.
+/// The deliveries are not kept: without a durable cluster store they are lost with the node. A session that ends
+/// with its connection and has no will is not written at all.
 /// </summary>
 internal sealed partial class SessionStateMirror(MqttBroker broker, string node, Func<string, CancellationToken, Task<bool>> ownedHere, ILogger logger) : IDisposable
 {
@@ -19,6 +20,7 @@ internal sealed partial class SessionStateMirror(MqttBroker broker, string node,
     private static readonly TimeSpan Coalesce = TimeSpan.FromMilliseconds(10);
 
     private readonly HashSet<string> _dirty = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _kept = new(StringComparer.Ordinal); // entries this node wrote; used under _writing
     private readonly Lock _lock = new();
     private readonly SemaphoreSlim _signal = new(0);
     private readonly SemaphoreSlim _writing = new(1, 1);
@@ -96,20 +98,35 @@ internal sealed partial class SessionStateMirror(MqttBroker broker, string node,
     {
         var states = States;
         string key = ClusterSessions.Key(clientId);
+        var state = broker.ClusterState(clientId);
+        if (state is { Session.ExpiryInterval: 0, Session.Will: null, ConnectionWill: null })
+        {
+            state = null; // ends with its connection and leaves no will: nothing for another node to take up
+        }
+
+        if (state is null && !_kept.Contains(clientId))
+        {
+            return; // and nothing of this node's in the bucket: a clean session costs NATS nothing here
+        }
+
         try
         {
             var entry = await states.TryGetEntryAsync<byte[]>(key, cancellationToken: cancellationToken).ConfigureAwait(false);
             bool keptHere = !entry.Success || entry.Value.Value is not { Length: > 0 } data || HandOverCodec.DecodeState(data).Node == node;
-            if (broker.ClusterState(clientId) is { } state)
+            if (state is not null)
             {
                 if (!keptHere && !await ownedHere(clientId, cancellationToken).ConfigureAwait(false))
                 {
+                    _kept.Remove(clientId);
                     return; // another node took the session up while this one was cut off: its state is the one
                 }
 
                 await states.PutAsync(key, HandOverCodec.EncodeState(node, state), cancellationToken: cancellationToken).ConfigureAwait(false);
+                _kept.Add(clientId);
                 return;
             }
+
+            _kept.Remove(clientId);
 
             // Gone from here: ended, or handed over, in which case the new owner writes its own state, so only an entry
             // that is still this node's is deleted (compare-and-delete on its revision).
