@@ -104,8 +104,13 @@ internal sealed partial class ClusterSessions : IRemoteSessions, IDisposable
                 bool ownerGone = false;
                 if (owner.Node != _node)
                 {
-                    // A copy held here is stale (kept from before another node took the session up): the owner's is the one.
-                    _broker.DiscardSession(clientId);
+                    if (attempt == 0)
+                    {
+                        // A copy held here before this claim is stale (kept from before another node took the session
+                        // up): the owner's is the one. (On a later attempt it is the one imported by the attempt before.)
+                        _broker.DiscardSession(clientId);
+                    }
+
                     ownerGone = !await TakeFromAsync(owner.Node, clientId, export: !cleanStart, cancellationToken).ConfigureAwait(false);
                 }
 
