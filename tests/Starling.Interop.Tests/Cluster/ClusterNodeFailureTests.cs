@@ -58,10 +58,7 @@ public sealed class ClusterNodeFailureTests : ClusterProcessTestBase
             await publisher.PublishAsync("lost/queue", "kept for you", MqttQualityOfServiceLevel.AtLeastOnce);
         }
 
-        await using var back = MqttNet.Create();
-        var result = await back.Client.ConnectAsync(MqttNet.Options(Nodes[2].Host, Nodes[2].Port, "away", MqttProtocolVersion.V500)
-            .WithCleanStart(false).WithSessionExpiryInterval(300).Build());
-        Assert.True(result.IsSessionPresent, "the session of a client of the dead node was not taken up");
+        await using var back = await ResumeAsync(Nodes[2], "away", "the session of a client of the dead node was not taken up");
         Assert.Equal("kept for you", MqttNet.Text(back.Next(TimeSpan.FromSeconds(10)) ?? throw new TimeoutException("the queued message did not come")));
 
         foreach (var client in new[] { v311, v5, delayed, polite })
@@ -84,10 +81,7 @@ public sealed class ClusterNodeFailureTests : ClusterProcessTestBase
 
         // Before the survivors notice that node1 is gone, the client comes back on node2: node1 does not answer the
         // hand-over, so node2 takes the session up from the state node1 kept.
-        await using var again = MqttNet.Create();
-        var result = await again.Client.ConnectAsync(MqttNet.Options(Nodes[1].Host, Nodes[1].Port, "mover", MqttProtocolVersion.V500)
-            .WithCleanStart(false).WithSessionExpiryInterval(300).Build());
-        Assert.True(result.IsSessionPresent);
+        await using var again = await ResumeAsync(Nodes[1], "mover");
 
         await using (var publisher = await MqttNet.ConnectAsync(Nodes[2], "data-pub", MqttProtocolVersion.V500))
         {
@@ -134,10 +128,7 @@ public sealed class ClusterNodeFailureTests : ClusterProcessTestBase
         var closed = await island.Disconnected.Task.WaitAsync(TimeSpan.FromSeconds(30));
         Assert.Equal(MqttClientDisconnectReason.SessionTakenOver, closed.Reason);
 
-        await using var back = MqttNet.Create();
-        var result = await back.Client.ConnectAsync(MqttNet.Options(cut.Host, cut.Port, "islander", MqttProtocolVersion.V500)
-            .WithCleanStart(false).WithSessionExpiryInterval(300).Build());
-        Assert.True(result.IsSessionPresent);
+        await using var back = await ResumeAsync(cut, "islander");
         Assert.Equal("while you were away", MqttNet.Text(back.Next(TimeSpan.FromSeconds(10)) ?? throw new TimeoutException("the message queued on the new owner did not come")));
 
         await Task.Delay(2000);

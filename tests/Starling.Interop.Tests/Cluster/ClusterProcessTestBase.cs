@@ -26,6 +26,16 @@ public abstract class ClusterProcessTestBase : IAsyncLifetime
         Nodes.AddRange(await Task.WhenAll(starting));
     }
 
+    /// <summary>Connects <paramref name="clientId"/> (5.0) to <paramref name="node"/> to resume its session (Clean Start 0) and asserts Session Present.</summary>
+    protected static async Task<MqttNet> ResumeAsync(ServerProcess node, string clientId, string because = "the session was not there to resume")
+    {
+        var client = MqttNet.Create();
+        var result = await client.Client.ConnectAsync(MqttNet.Options(node.Host, node.Port, clientId, MQTTnet.Formatter.MqttProtocolVersion.V500)
+            .WithCleanStart(false).WithSessionExpiryInterval(300).Build());
+        Assert.True(result.IsSessionPresent, because);
+        return client;
+    }
+
     public async Task DisposeAsync()
     {
         foreach (var node in Nodes)

@@ -133,10 +133,7 @@ public sealed class ClusterProcessTests : ClusterProcessTestBase
 
             var unacknowledged = Receive(here, 3).Select(m => MqttNet.Text(m)).ToList();
 
-            var there = MqttNet.Create();
-            var result = await there.Client.ConnectAsync(MqttNet.Options(Nodes[target].Host, Nodes[target].Port, "proc-mover", MqttProtocolVersion.V500)
-                .WithCleanStart(false).WithSessionExpiryInterval(300).Build());
-            Assert.True(result.IsSessionPresent);
+            var there = await ResumeAsync(Nodes[target], "proc-mover");
             var closed = await here.Disconnected.Task.WaitAsync(TimeSpan.FromSeconds(10));
             Assert.Equal(MqttClientDisconnectReason.SessionTakenOver, closed.Reason); // [MQTT-3.1.4-3]
 
