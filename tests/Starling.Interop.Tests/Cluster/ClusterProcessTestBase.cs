@@ -38,12 +38,17 @@ public abstract class ClusterProcessTestBase : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        foreach (var node in Nodes)
+        try
         {
-            await node.DisposeAsync();
+            foreach (var node in Nodes)
+            {
+                await node.DisposeAsync();
+            }
         }
-
-        Link.Dispose();
-        Nats.Dispose();
+        finally
+        {
+            Link.Dispose();
+            Nats.Dispose(); // even when a node's stop throws: a leaked nats-server outlives the test run
+        }
     }
 }

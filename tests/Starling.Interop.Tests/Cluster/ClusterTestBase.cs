@@ -23,12 +23,17 @@ public abstract class ClusterTestBase : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        foreach (var node in Nodes)
+        try
         {
-            await node.DisposeAsync();
+            foreach (var node in Nodes)
+            {
+                await node.DisposeAsync();
+            }
         }
-
-        Nats.Dispose();
+        finally
+        {
+            Nats.Dispose(); // even when a node's stop throws: a leaked nats-server outlives the test run
+        }
     }
 
     protected Task<BrokerFixture> StartNodeAsync(string name) =>
