@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.Runtime.InteropServices;
 using System.Text;
 using Starling.Mqtt;
 using Starling.Mqtt.Packets;
@@ -91,7 +92,7 @@ public static class StoredMessageCodec
 
             return new StoredMessage(
                 publish.Topic,
-                publish.Payload.ToArray(),
+                OwnedArray(publish.Payload),
                 publish.QoS,
                 publish.Retain,
                 publish.Properties,
@@ -103,4 +104,13 @@ public static class StoredMessageCodec
             throw new InvalidDataException("A stored message's PUBLISH is malformed: " + ex.Message, ex);
         }
     }
+
+    /// <summary>
+    /// The payload as an array: the one the packet reader made for it (a packet read owns a copy of exactly its
+    /// payload), not a second copy of it. Every message a backend loads and every one another node sends goes through here.
+    /// </summary>
+    private static byte[] OwnedArray(ReadOnlyMemory<byte> payload) =>
+        MemoryMarshal.TryGetArray(payload, out var segment) && segment.Array is { } array && segment.Offset == 0 && segment.Count == array.Length
+            ? array
+            : payload.ToArray();
 }
