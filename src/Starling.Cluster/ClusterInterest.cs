@@ -75,6 +75,9 @@ internal sealed partial class ClusterInterest : IAsyncDisposable
         };
     }
 
+    /// <summary>How many other nodes were heard from within <see cref="PeerTimeout"/>.</summary>
+    public int PeerCount => _lastHeard.Count;
+
     /// <summary>Whether <paramref name="node"/> was heard from within <see cref="PeerTimeout"/> (not taken for gone).</summary>
     public bool IsHeard(string node) => _lastHeard.ContainsKey(node);
 

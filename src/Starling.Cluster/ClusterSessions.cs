@@ -37,6 +37,8 @@ internal sealed partial class ClusterSessions : IRemoteSessions, IDisposable
     private INatsKVStore? _owners;
 
     private readonly Func<string, bool> _isHeard;
+    private long _takenUp;
+    private long _willsPublished;
 
     public ClusterSessions(NatsConnection nats, MqttBroker broker, string node, Func<string, bool> isRouting, Func<string, bool> isHeard, ILogger logger, CancellationToken stopping)
     {
@@ -76,6 +78,9 @@ internal sealed partial class ClusterSessions : IRemoteSessions, IDisposable
         _ = Task.Run(() => DiscardOwnedElsewhereAsync(clientIds), CancellationToken.None);
 
     public void Dispose() => _mirror.Dispose();
+
+    /// <summary>Sessions taken up from lost nodes, and the wills published for their clients.</summary>
+    public (long Sessions, long Wills) TakenUp => (Interlocked.Read(ref _takenUp), Interlocked.Read(ref _willsPublished));
 
     /// <summary>Writes the sessions' last changes to the states bucket (at a graceful stop).</summary>
     public Task FlushAsync(CancellationToken cancellationToken) => _mirror.FlushAsync(cancellationToken);
@@ -287,6 +292,7 @@ internal sealed partial class ClusterSessions : IRemoteSessions, IDisposable
                     if (will.ToLive() is { } message)
                     {
                         _broker.PublishWillOfLostClient(message);
+                        Interlocked.Increment(ref _willsPublished);
                     }
                 }
                 else
@@ -297,6 +303,7 @@ internal sealed partial class ClusterSessions : IRemoteSessions, IDisposable
         }
 
         TookUpLost(_logger, session.ClientId, lostNode);
+        Interlocked.Increment(ref _takenUp);
         if (session.ExpiryInterval > 0 || session.Will is not null)
         {
             _broker.ImportSession(session);

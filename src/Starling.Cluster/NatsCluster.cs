@@ -38,6 +38,7 @@ public sealed partial class NatsCluster : IRemoteRoutes, IAsyncDisposable
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> _active = new(StringComparer.Ordinal);
     private readonly byte[] _originUtf8;
     private ClusterSessions? _sessions;
+    private ClusterMetrics? _metrics;
     private long _sequence;
     private int _backlog; // messages in _outgoing, under _sendGate
     private int _disposed;
@@ -54,6 +55,9 @@ public sealed partial class NatsCluster : IRemoteRoutes, IAsyncDisposable
         _shared = new NatsConnection(NatsOpts.Default with { Url = string.Join(",", options.Urls), Name = "starling-" + Node + "-shared", SubPendingChannelCapacity = 65536 });
         _interest = new ClusterInterest(_nats, Node, logger);
     }
+
+    /// <summary>The meter of the cluster's instruments (messages to and from other nodes, peers, sessions taken up).</summary>
+    public const string MeterName = ClusterMetrics.MeterName;
 
     /// <summary>This node's name in the cluster.</summary>
     public string Node { get; }
@@ -91,6 +95,7 @@ public sealed partial class NatsCluster : IRemoteRoutes, IAsyncDisposable
         _sessions = sessions;
         _interest.PeerLost += node => _ = Task.Run(() => sessions.AdoptAsync(node), CancellationToken.None);
         _broker.AttachClusterSessions(sessions);
+        _metrics = new ClusterMetrics(Node, () => Totals, () => Volatile.Read(ref _backlog), () => _interest.PeerCount, () => sessions.TakenUp);
         _broker.AttachCluster(this);
         _loops.Add(Task.Run(ApplyFilterChangesAsync, CancellationToken.None));
         _loops.Add(Task.Run(SendBacklogAsync, CancellationToken.None));
@@ -238,6 +243,7 @@ public sealed partial class NatsCluster : IRemoteRoutes, IAsyncDisposable
         await _shared.DisposeAsync().ConfigureAwait(false);
         await _interest.DisposeAsync().ConfigureAwait(false);
         _sessions?.Dispose();
+        _metrics?.Dispose();
         _stop.Dispose();
     }
 

@@ -31,7 +31,7 @@ internal static class MonitorRegistration
             // The app maps it on its own Kestrel (MapStarlingMonitor), /metrics included: the exporter goes into the
             // app's own services (the app may add meters of its own to the same OpenTelemetry).
             services.AddOpenTelemetry().WithMetrics(metrics => metrics
-                .AddMeter(BrokerMetrics.MeterName, Broker.Storage.GroupCommitJournal.MeterName)
+                .AddMeter(BrokerMetrics.MeterName, Broker.Storage.GroupCommitJournal.MeterName, Cluster.NatsCluster.MeterName)
                 .AddPrometheusExporter());
             return;
         }
@@ -52,7 +52,7 @@ internal static class MonitorRegistration
                 {
                     var own = monitor.Broker.Metrics;
                     web.AddOpenTelemetry().WithMetrics(metrics => metrics
-                        .AddMeter(BrokerMetrics.MeterName, Broker.Storage.GroupCommitJournal.MeterName)
+                        .AddMeter(BrokerMetrics.MeterName, Broker.Storage.GroupCommitJournal.MeterName, Cluster.NatsCluster.MeterName)
                         .AddView(instrument => instrument.Meter.Name == BrokerMetrics.MeterName && !own.Owns(instrument.Meter) ? MetricStreamConfiguration.Drop : null) // another broker in the same process
                         .AddPrometheusExporter());
                     web.AddOpenApi();

@@ -246,4 +246,38 @@ public sealed class ClusterRoutingTests : ClusterTestBase
         Assert.Equal(["starling.m.a", "starling.m.a.>"], ClusterSubjects.ForFilter("a/#"));
         Assert.Equal(["starling.m.*.b"], ClusterSubjects.ForFilter("+/b"));
     }
+
+    [Fact]
+    public async Task Metrics_CountWhatCrosses_AndThePeersHeard_OnTheMonitorsPrometheusEndpoint()
+    {
+        await using var metered = await BrokerFixture.StartAsync(null, $"--Starling:Cluster:NatsUrl={Nats.Url}", "--Starling:Cluster:NodeName=node4", "--Starling:Monitor:Port=0");
+        await using var subscriber = await MqttNet.ConnectAsync(Nodes[0], "metered-sub", MqttProtocolVersion.V500);
+        await subscriber.SubscribeAsync("metered/#", MqttQualityOfServiceLevel.AtLeastOnce);
+        await using var publisher = await MqttNet.ConnectAsync(metered, "metered-pub", MqttProtocolVersion.V500);
+        for (int i = 0; i < 5; i++)
+        {
+            await publisher.PublishAsync($"metered/{i}", "x", MqttQualityOfServiceLevel.AtLeastOnce);
+            subscriber.Next();
+        }
+
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{metered.PortOf("monitor")}/"), Timeout = TimeSpan.FromSeconds(10) };
+        string text = await http.GetStringAsync("metrics");
+        for (int attempt = 0; attempt < 50 && Value(text, "starling_cluster_peers") != 3; attempt++)
+        {
+            await Task.Delay(200); // it hears the others' heartbeats within a second
+            text = await http.GetStringAsync("metrics");
+        }
+
+        Assert.True(Value(text, "starling_cluster_peers") == 3, text);
+        Assert.True(Value(text, "starling_cluster_messages_sent_total") >= 5, text);
+        Assert.Contains("# TYPE starling_cluster_sessions_taken_up_total counter", text, StringComparison.Ordinal);
+        Assert.Contains("starling_cluster_send_backlog", text, StringComparison.Ordinal);
+    }
+
+    /// <summary>The value of node4's series of <paramref name="metric"/> in Prometheus text.</summary>
+    private static double Value(string text, string metric)
+    {
+        var line = text.Split('\n').FirstOrDefault(l => l.StartsWith(metric, StringComparison.Ordinal) && (l.Length == metric.Length || l[metric.Length] is ' ' or '{') && l.Contains("node=\"node4\"", StringComparison.Ordinal));
+        return line is null ? double.NaN : double.Parse(line[(line.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+    }
 }
