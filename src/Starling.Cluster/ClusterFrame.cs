@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Text;
+using Starling.Broker.Routing;
 using Starling.Broker.Storage;
 
 namespace Starling.Cluster;
@@ -19,9 +20,17 @@ internal static class ClusterFrame
     /// <summary>The longest node name a frame carries, in UTF-8 bytes.</summary>
     public const int MaxOriginLength = byte.MaxValue;
 
-    public static byte[] Write(ReadOnlySpan<byte> originUtf8, long number, StoredMessage message)
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? t_writer;
+
+    /// <summary>
+    /// The frame of <paramref name="message"/>, encoded on the publisher's thread into that thread's buffer and copied
+    /// out once: the one array the NATS client may hold on to (when it cannot send at once).
+    /// </summary>
+    public static byte[] Write(ReadOnlySpan<byte> originUtf8, long number, ApplicationMessage message)
     {
-        var writer = new ArrayBufferWriter<byte>(2 + originUtf8.Length + 8 + 13 + message.Topic.Length + message.Payload.Length + 16);
+        var writer = t_writer ??= new ArrayBufferWriter<byte>(1024);
+        writer.ResetWrittenCount();
         var header = writer.GetSpan(2 + originUtf8.Length + 8);
         header[0] = Version;
         header[1] = (byte)originUtf8.Length;
@@ -29,7 +38,13 @@ internal static class ClusterFrame
         BinaryPrimitives.WriteInt64LittleEndian(header[(2 + originUtf8.Length)..], number);
         writer.Advance(2 + originUtf8.Length + 8);
         StoredMessageCodec.Encode(message, writer);
-        return writer.WrittenSpan.ToArray();
+        byte[] frame = writer.WrittenSpan.ToArray();
+        if (writer.Capacity > 64 * 1024)
+        {
+            t_writer = null; // a large message: its buffer is not kept for the thread
+        }
+
+        return frame;
     }
 
     /// <summary>Splits a frame; false when <paramref name="frame"/> is not one (another version, or cut short).</summary>

@@ -125,16 +125,15 @@ public sealed partial class NatsCluster : IRemoteRoutes, IAsyncDisposable
 
         // The whole message as the store encodes it (payload, QoS, retain, the 5.0 properties, the sender for No
         // Local, the expiry as a time): encoded now, since the payload may be a connection's scratch buffer.
-        var stored = message.ToStored();
         if (wanted)
         {
-            Send(new Outgoing(ClusterSubjects.ForTopic(message.Topic), ClusterFrame.Write(_originUtf8, Interlocked.Increment(ref _sequence), stored), null, null));
+            Send(new Outgoing(ClusterSubjects.ForTopic(message.Topic), ClusterFrame.Write(_originUtf8, Interlocked.Increment(ref _sequence), message), null, null));
         }
 
         if (message.Retain)
         {
             // Every node stores it, subscribed to its topic or not, and the retained stream keeps it for nodes that join later.
-            Send(new Outgoing(ClusterSubjects.ForRetained(message.Topic), StoredMessageCodec.Encode(stored), new NatsHeaders { [OriginHeader] = Node }, null));
+            Send(new Outgoing(ClusterSubjects.ForRetained(message.Topic), StoredMessageCodec.Encode(message.ToStored()), new NatsHeaders { [OriginHeader] = Node }, null));
         }
     }
 

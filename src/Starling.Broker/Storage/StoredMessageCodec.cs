@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using System.Text;
+using Starling.Broker.Routing;
 using Starling.Mqtt;
 using Starling.Mqtt.Packets;
 
@@ -34,25 +35,41 @@ public static class StoredMessageCodec
     {
         ArgumentNullException.ThrowIfNull(message);
         ArgumentNullException.ThrowIfNull(writer);
+        Encode(message.Topic, message.Payload, message.QoS, message.Retain, message.Properties, message.SenderClientId, message.ExpiresAtUtc, writer);
+    }
+
+    /// <summary>
+    /// Encodes a live message as <see cref="Encode(StoredMessage)"/> would its stored form, without copying its payload
+    /// into a <see cref="StoredMessage"/> first: for a message encoded once, on its way out (to another cluster node).
+    /// </summary>
+    public static void Encode(ApplicationMessage message, IBufferWriter<byte> writer)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        ArgumentNullException.ThrowIfNull(writer);
+        Encode(message.Topic, message.Payload, message.QoS, message.Retain, message.Properties, message.SenderClientId, StoreClock.Now().ToUtc(message.ExpiresAt), writer);
+    }
+
+    private static void Encode(string topic, ReadOnlyMemory<byte> payload, MqttQualityOfService qos, bool retain, MqttProperties? properties, string? sender, DateTimeOffset? expiresAtUtc, IBufferWriter<byte> writer)
+    {
         var header = writer.GetSpan(HeaderSize);
         header[0] = Format;
-        BinaryPrimitives.WriteInt64LittleEndian(header[1..], message.ExpiresAtUtc?.ToUnixTimeMilliseconds() ?? long.MinValue);
-        int senderLength = message.SenderClientId is null ? -1 : Encoding.UTF8.GetByteCount(message.SenderClientId);
+        BinaryPrimitives.WriteInt64LittleEndian(header[1..], expiresAtUtc?.ToUnixTimeMilliseconds() ?? long.MinValue);
+        int senderLength = sender is null ? -1 : Encoding.UTF8.GetByteCount(sender);
         BinaryPrimitives.WriteInt32LittleEndian(header[9..], senderLength);
         writer.Advance(HeaderSize);
-        if (message.SenderClientId is not null)
+        if (sender is not null)
         {
-            writer.Advance(Encoding.UTF8.GetBytes(message.SenderClientId, writer.GetSpan(senderLength)));
+            writer.Advance(Encoding.UTF8.GetBytes(sender, writer.GetSpan(senderLength)));
         }
 
         var publish = new PublishPacket
         {
-            Topic = message.Topic,
-            Payload = message.Payload,
-            QoS = message.QoS,
-            Retain = message.Retain,
-            PacketId = message.QoS == MqttQualityOfService.AtMostOnce ? (ushort)0 : (ushort)1, // required on the wire, ignored here
-            Properties = message.Properties,
+            Topic = topic,
+            Payload = payload,
+            QoS = qos,
+            Retain = retain,
+            PacketId = qos == MqttQualityOfService.AtMostOnce ? (ushort)0 : (ushort)1, // required on the wire, ignored here
+            Properties = properties,
         };
         MqttPacketWriter.Write(publish, MqttProtocolVersion.V500, writer);
     }
