@@ -274,6 +274,45 @@ public sealed class ClusterRoutingTests : ClusterTestBase
         Assert.Contains("starling_cluster_send_backlog", text, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task GarbageOnAMessageSubject_IsDropped_AndTheNodeGoesOnDelivering()
+    {
+        await using var subscriber = await MqttNet.ConnectAsync(Nodes[1], "junk-sub", MqttProtocolVersion.V500);
+        await subscriber.SubscribeAsync("junk/#", MqttQualityOfServiceLevel.AtLeastOnce);
+        await WhenRoutingAsync("junk/#");
+
+        // Whatever else publishes on NATS (a buggy tool, another program) reaches node2's subscription: empty
+        // payloads, random bytes, frames cut short, a well-formed frame around a message that is not one.
+        byte[] origin = "nodeX"u8.ToArray();
+        byte[] frameHeader = [1, (byte)origin.Length, .. origin, 1, 0, 0, 0, 0, 0, 0, 0];
+        var random = new Random(15);
+        List<byte[]> junk = [[], [1], [1, 255], [2, 0, 0, 0, 0, 0, 0, 0, 0, 0], frameHeader, [.. frameHeader, 1, 2, 3], [.. frameHeader, .. new byte[40]]];
+        for (int i = 0; i < 20; i++)
+        {
+            var bytes = new byte[random.Next(1, 300)];
+            random.NextBytes(bytes);
+            junk.Add(bytes);
+            junk.Add([.. frameHeader, .. bytes]);
+        }
+
+        await using (var nats = new NATS.Client.Core.NatsConnection(NATS.Client.Core.NatsOpts.Default with { Url = Nats.Url }))
+        {
+            foreach (var payload in junk)
+            {
+                await nats.PublishAsync("starling.m.junk.a", payload);
+            }
+
+            await nats.PingAsync();
+        }
+
+        await using var publisher = await MqttNet.ConnectAsync(Nodes[0], "junk-pub", MqttProtocolVersion.V500);
+        await publisher.PublishAsync("junk/ok", "ok", MqttQualityOfServiceLevel.AtLeastOnce);
+        var message = subscriber.Next();
+        Assert.Equal("junk/ok", message.Topic);
+        Assert.Equal("ok", MqttNet.Text(message));
+        Assert.Null(subscriber.Next(TimeSpan.FromMilliseconds(500)));
+    }
+
     /// <summary>The value of node4's series of <paramref name="metric"/> in Prometheus text.</summary>
     private static double Value(string text, string metric)
     {
