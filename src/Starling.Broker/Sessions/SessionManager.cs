@@ -329,18 +329,14 @@ internal sealed class SessionManager
 
     private void Save(Session session)
     {
-        _broker.RemoteSessions?.SessionChanged(session.ClientId); // the expiry started, or a will waits out its delay
-        if (_broker.Journal is not null)
+        lock (session.Gate)
         {
-            lock (session.Gate)
-            {
-                session.JournalHeaderLocked(); // the expiry or the will changed; nothing when the session ended
-            }
-
-            return;
+            // The expiry or the will changed: the journal (when there is one) and the cluster hear it; nothing is
+            // journaled when the session ended.
+            session.JournalHeaderLocked();
         }
 
-        if (State is null)
+        if (_broker.Journal is not null || State is null)
         {
             return;
         }
