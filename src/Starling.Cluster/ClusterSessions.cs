@@ -254,8 +254,7 @@ internal sealed partial class ClusterSessions : IRemoteSessions, IDisposable
         {
             if (await ReadKeptAsync(key, cancellationToken).ConfigureAwait(false) is { } kept && kept.Node == lostNode)
             {
-                await TakeUpAsync(key, kept.State, lostNode, cancellationToken).ConfigureAwait(false);
-                if (_broker.ClusterState(kept.State.Session.ClientId) is not null)
+                if (await TakeUpAsync(key, kept.State, lostNode, cancellationToken).ConfigureAwait(false))
                 {
                     await WhenRoutingAsync(kept.State.Session, cancellationToken).ConfigureAwait(false);
                 }
@@ -278,7 +277,8 @@ internal sealed partial class ClusterSessions : IRemoteSessions, IDisposable
     /// expiry and will delay count from now; a will without delay is published now, a delayed one waits in the session
     /// (and goes when the session ends first [MQTT-3.1.3-9]). A session that ends with its connection is not kept.
     /// </summary>
-    private async Task TakeUpAsync(string key, ClusterSessionState state, string lostNode, CancellationToken cancellationToken)
+    /// <returns>Whether the session is kept here (false when it ended with its lost connection).</returns>
+    private async Task<bool> TakeUpAsync(string key, ClusterSessionState state, string lostNode, CancellationToken cancellationToken)
     {
         var session = state.Session;
         var now = DateTimeOffset.UtcNow;
@@ -308,11 +308,11 @@ internal sealed partial class ClusterSessions : IRemoteSessions, IDisposable
         {
             _broker.ImportSession(session);
             _mirror.Changed(session.ClientId); // kept as this node's from now on
+            return true;
         }
-        else
-        {
-            await _mirror.States.DeleteAsync(key, cancellationToken: cancellationToken).ConfigureAwait(false);
-        }
+
+        await _mirror.States.DeleteAsync(key, cancellationToken: cancellationToken).ConfigureAwait(false);
+        return false;
     }
 
     /// <summary>Whether the owner record of <paramref name="clientId"/> names this node (or there is none).</summary>
