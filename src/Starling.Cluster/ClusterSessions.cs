@@ -53,7 +53,7 @@ internal sealed partial class ClusterSessions : IRemoteSessions, IDisposable
         nats.ConnectionOpened += (_, _) =>
         {
             // Back after an outage or a partition: sessions the others took up meanwhile are no longer this node's.
-            _ = Task.Run(FenceTakenAsync, CancellationToken.None);
+            _ = Task.Run(() => EndTakenElsewhereAsync([.. _broker.SessionSnapshots().Select(s => s.ClientId)]), CancellationToken.None);
             return ValueTask.CompletedTask;
         };
     }
@@ -75,7 +75,7 @@ internal sealed partial class ClusterSessions : IRemoteSessions, IDisposable
 
     /// <inheritdoc />
     public void Restored(IReadOnlyList<string> clientIds) =>
-        _ = Task.Run(() => DiscardOwnedElsewhereAsync(clientIds), CancellationToken.None);
+        _ = Task.Run(() => EndTakenElsewhereAsync(clientIds), CancellationToken.None);
 
     public void Dispose() => _mirror.Dispose();
 
@@ -328,43 +328,19 @@ internal sealed partial class ClusterSessions : IRemoteSessions, IDisposable
     }
 
     /// <summary>
-    /// After a reconnect: each session here whose owner record names another node was taken up there while this node
-    /// was cut off (its heartbeats missed for <see cref="ClusterInterest.PeerTimeout"/>). The copy here ends and its
-    /// client, if connected here, is closed as taken over, without its will, which the new owner published.
+    /// Ends this node's copy of each of <paramref name="clientIds"/>' sessions whose owner record names another node:
+    /// sessions taken up elsewhere while this node was cut off (after a reconnect) or down (restored copies at
+    /// start). A client connected here is closed as taken over, without its will, which the new owner published.
     /// </summary>
-    private async Task FenceTakenAsync()
+    private async Task EndTakenElsewhereAsync(IReadOnlyList<string> clientIds)
     {
-        try
-        {
-            foreach (var session in _broker.SessionSnapshots())
-            {
-                if (!await OwnedHereAsync(session.ClientId, _stopping).ConfigureAwait(false) && _broker.FenceSession(session.ClientId))
-                {
-                    Fenced(_logger, session.ClientId);
-                }
-            }
-        }
-        catch (Exception ex) when (ex is NatsException or FormatException or System.Text.Json.JsonException or OperationCanceledException)
-        {
-        }
-    }
-
-    /// <summary>Drops the restored copies of sessions another node took up while this one was down.</summary>
-    private async Task DiscardOwnedElsewhereAsync(IReadOnlyList<string> clientIds)
-    {
-        if (_owners is not { } owners)
-        {
-            return;
-        }
-
         try
         {
             foreach (string clientId in clientIds)
             {
-                var owner = await owners.TryGetEntryAsync<byte[]>(Key(clientId), cancellationToken: _stopping).ConfigureAwait(false);
-                if (owner.Success && owner.Value.Value is { Length: > 0 } value && HandOverCodec.DecodeOwner(value).Node != _node && _broker.DiscardSession(clientId))
+                if (!await OwnedHereAsync(clientId, _stopping).ConfigureAwait(false) && _broker.FenceSession(clientId))
                 {
-                    StaleDiscarded(_logger, clientId);
+                    Fenced(_logger, clientId);
                 }
             }
         }
@@ -427,11 +403,8 @@ internal sealed partial class ClusterSessions : IRemoteSessions, IDisposable
     [LoggerMessage(327, LogLevel.Warning, "Cluster: the sessions of node '{Node}', which is gone, could not all be taken up.")]
     private static partial void AdoptFailed(ILogger logger, Exception exception, string node);
 
-    [LoggerMessage(329, LogLevel.Warning, "Cluster: the session of '{ClientId}' was taken up by another node while this one was cut off; its copy here was ended.")]
+    [LoggerMessage(329, LogLevel.Warning, "Cluster: the session of '{ClientId}' was taken up by another node while this one was cut off or down; its copy here was ended.")]
     private static partial void Fenced(ILogger logger, string clientId);
-
-    [LoggerMessage(328, LogLevel.Information, "Cluster: the restored session of '{ClientId}' is owned by another node now; this copy was dropped.")]
-    private static partial void StaleDiscarded(ILogger logger, string clientId);
 
     [LoggerMessage(320, LogLevel.Information, "Cluster: the session of '{ClientId}' came from node '{Node}' with {Messages} messages.")]
     private static partial void TookOver(ILogger logger, string clientId, string node, int messages);

@@ -22,7 +22,7 @@ public interface IRemoteSessions
 
     /// <summary>
     /// The broker took up these sessions from its store as it started. Some may belong to another broker now (taken
-    /// up there while this one was down): the cluster drops those copies (<see cref="MqttBroker.DiscardSession"/>).
+    /// up there while this one was down): the cluster ends those copies (<see cref="MqttBroker.FenceSession"/>).
     /// </summary>
     void Restored(IReadOnlyList<string> clientIds)
     {
