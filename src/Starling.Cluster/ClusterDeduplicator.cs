@@ -1,3 +1,5 @@
+using System.Text;
+
 namespace Starling.Cluster;
 
 /// <summary>
@@ -10,14 +12,20 @@ internal sealed class ClusterDeduplicator
     public const int Window = 8192;
     private readonly Dictionary<string, (HashSet<long> Seen, Queue<long> Order)> _origins = new(StringComparer.Ordinal);
 
-    /// <summary>True the first time <paramref name="sequence"/> of <paramref name="origin"/> is seen.</summary>
-    public bool IsNew(string origin, long sequence)
+    /// <summary>
+    /// True the first time <paramref name="sequence"/> of the node named <paramref name="originUtf8"/> is seen. The name
+    /// is looked up as characters on the stack: a known node costs no allocation per message.
+    /// </summary>
+    public bool IsNew(ReadOnlySpan<byte> originUtf8, long sequence)
     {
+        Span<char> name = stackalloc char[ClusterFrame.MaxOriginLength];
+        name = name[..Encoding.UTF8.GetChars(originUtf8, name)];
         lock (_origins)
         {
-            if (!_origins.TryGetValue(origin, out var recent))
+            var byName = _origins.GetAlternateLookup<ReadOnlySpan<char>>();
+            if (!byName.TryGetValue(name, out var recent))
             {
-                _origins[origin] = recent = (new HashSet<long>(), new Queue<long>());
+                _origins[name.ToString()] = recent = (new HashSet<long>(), new Queue<long>());
             }
 
             if (!recent.Seen.Add(sequence))

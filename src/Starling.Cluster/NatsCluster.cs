@@ -1,4 +1,3 @@
-using System.Text;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using NATS.Client.Core;
@@ -326,7 +325,7 @@ public sealed partial class NatsCluster : IRemoteRoutes, IAsyncDisposable
             return; // not a Starling node's, or this node's own
         }
 
-        if (!_deduplicator.IsNew(Encoding.UTF8.GetString(origin.Span), number))
+        if (!_deduplicator.IsNew(origin.Span, number))
         {
             return;
         }
